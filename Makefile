@@ -1,0 +1,89 @@
+# ecr-archiver developer entry points. `make demo` and `make test` are the whole set-up:
+# both create the Python 3.13 virtualenv on first use.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+BIN     := $(CURDIR)/$(VENV)/bin
+PY      := $(BIN)/python
+STAMP   := $(VENV)/.installed
+PORT    ?= 4566
+PYTEST_ARGS ?=
+
+# sam build (BuildMethod python3.13) looks for python3.13 on PATH: the venv provides it.
+export PATH := $(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_EC2_METADATA_DISABLED := true
+
+# Find a working python3.13: on PATH (a pyenv shim may exist but not be active), else pyenv's.
+PYTHON313 ?= $(shell for c in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -n1) /usr/local/bin/python3.13 /usr/bin/python3.13; do \
+	  if [ -n "$$c" ] && "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
+
+.PHONY: help venv lint format unit integration template-test pytest build test demo emulator bench bench-full deploy clean distclean
+
+help: ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## Create .venv (python3.13) with the pinned dev dependencies
+
+$(STAMP): pyproject.toml layers/core/requirements.txt
+	@if [ -z "$(PYTHON313)" ]; then \
+	  echo "error: python3.13 not found. Install Python 3.13 (e.g. 'pyenv install 3.13') or pass PYTHON313=/path/to/python3.13." >&2; exit 1; fi
+	@if [ ! -x "$(PY)" ] || ! "$(PY)" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then \
+	  rm -rf $(VENV); echo "creating $(VENV) with $(PYTHON313)"; "$(PYTHON313)" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip check
+	$(PY) scripts/check_versions.py
+	@touch $(STAMP)
+
+lint: $(STAMP) ## ruff, ruff format --check, mypy, sam validate --lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/sam validate --lint
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+unit: $(STAMP) ## Unit tests
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: $(STAMP) ## Integration tests (handlers against the in-process emulator)
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+template-test: $(STAMP) ## Template tests (invariants, SAM transform, sam validate)
+	$(PY) -m pytest tests/template $(PYTEST_ARGS)
+
+pytest: $(STAMP) ## Every pytest tier in one run (one summary line)
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+build: $(STAMP) ## sam build (no Docker; arm64 wheels)
+	$(BIN)/sam build --parallel
+
+test: lint build pytest ## The CI gate: lint + sam build + every pytest tier
+
+demo: $(STAMP) ## The whole flow on the embedded emulator
+	$(PY) -m ecr_emulator.demo
+
+emulator: $(STAMP) ## Run the emulator on 127.0.0.1:$(PORT) in the foreground
+	$(PY) -m ecr_emulator --host 127.0.0.1 --port $(PORT)
+
+bench: $(STAMP) ## Quick benchmarks (writes benchmarks/RESULTS.md)
+	$(PY) -m benchmarks.run --quick
+
+bench-full: $(STAMP) build ## Complete benchmarks including 100k candidates
+	$(PY) -m benchmarks.run --full
+
+deploy: $(STAMP) ## sam build && sam deploy --guided
+	$(BIN)/sam build --parallel
+	$(BIN)/sam deploy --guided
+
+clean: ## Remove build output and caches (keeps .venv)
+	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
+
+distclean: clean ## clean, and remove .venv
+	rm -rf $(VENV)

@@ -1,0 +1,184 @@
+"""Amazon ECR adapter: every ECR call the product makes, paginated, retried, translated.
+
+Never calls BatchGetImage or pulls anything: that would refresh ``lastRecordedPullTime``
+and skew ``sinceImagePulled`` rules (containers-roadmap #2390). ListImageReferrers needs the
+``ecr:BatchGetImage`` IAM permission but is not a pull.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ecr_archiver import aws
+from ecr_archiver.adapters.errors import aws_errors
+from ecr_archiver.models import ImageDetail, ImageRef, ImageStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr import ECRClient
+
+
+class EcrRegistry:
+    """Operations on one registry (the caller's account and region)."""
+
+    def __init__(self, client: ECRClient | None = None) -> None:
+        self._client: ECRClient = client or aws.client("ecr")
+
+    @property
+    def client(self) -> ECRClient:
+        return self._client
+
+    # -- repositories -------------------------------------------------------------------
+    def list_repositories(self) -> Iterator[str]:
+        paginator = self._client.get_paginator("describe_repositories")
+        with aws_errors():
+            for page in paginator.paginate(PaginationConfig={"PageSize": 1000}):
+                for repo in page["repositories"]:
+                    yield repo["repositoryName"]
+
+    def repository_arn(self, repository: str) -> str:
+        with aws_errors():
+            resp = self._client.describe_repositories(repositoryNames=[repository])
+        return resp["repositories"][0]["repositoryArn"]
+
+    # -- images -------------------------------------------------------------------------
+    def describe_image(self, ref: ImageRef) -> ImageDetail:
+        """One image by tag or digest, whatever its storage status."""
+        with aws_errors():
+            resp = self._client.describe_images(
+                repositoryName=ref.repository,
+                imageIds=[ref.image_id()],  # type: ignore[list-item]
+                filter={"imageStatus": "ANY"},
+            )
+        return ImageDetail.from_api(resp["imageDetails"][0])
+
+    def describe_images(
+        self, repository: str, *, status: str = "ANY", page_size: int = 1000
+    ) -> Iterator[ImageDetail]:
+        """Every image of ``repository`` with the given status filter, streamed page by page."""
+        paginator = self._client.get_paginator("describe_images")
+        with aws_errors():
+            for page in paginator.paginate(
+                repositoryName=repository,
+                filter={"imageStatus": status},  # type: ignore[typeddict-item]
+                PaginationConfig={"PageSize": page_size},
+            ):
+                for item in page["imageDetails"]:
+                    yield ImageDetail.from_api(item)
+
+    def describe_images_by_digest(self, repository: str, digests: Iterable[str]) -> Iterator[ImageDetail]:
+        """Details for known digests, 100 per call (the API's imageIds limit); missing ones are skipped."""
+        batch: list[str] = []
+        for digest in digests:
+            batch.append(digest)
+            if len(batch) == 100:
+                yield from self._describe_batch(repository, batch)
+                batch = []
+        if batch:
+            yield from self._describe_batch(repository, batch)
+
+    def _describe_batch(self, repository: str, digests: list[str]) -> Iterator[ImageDetail]:
+        from ecr_archiver.errors import ImageNotFound
+
+        try:
+            with aws_errors():
+                resp = self._client.describe_images(
+                    repositoryName=repository,
+                    imageIds=[{"imageDigest": d} for d in digests],
+                    filter={"imageStatus": "ANY"},
+                )
+        except ImageNotFound:
+            # DescribeImages fails the whole call if any id is missing; fall back one by one.
+            if len(digests) == 1:
+                return
+            for digest in digests:
+                yield from self._describe_batch(repository, [digest])
+            return
+        for item in resp["imageDetails"]:
+            yield ImageDetail.from_api(item)
+
+    def update_storage_class(self, ref: ImageRef, target: str) -> ImageStatus:
+        """``target`` is ``ARCHIVE`` or ``STANDARD``; returns the image status ECR reports."""
+        with aws_errors():
+            resp = self._client.update_image_storage_class(
+                repositoryName=ref.repository,
+                imageId=ref.image_id(),  # type: ignore[arg-type]
+                targetStorageClass=target,  # type: ignore[arg-type]
+            )
+        return ImageStatus(resp["imageStatus"])
+
+    def list_referrers(
+        self,
+        repository: str,
+        subject_digest: str,
+        *,
+        status: str = "ANY",
+        artifact_types: list[str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Referrers of a subject (signatures, SBOMs). botocore has no paginator: loop by hand."""
+        kwargs: dict[str, Any] = {
+            "repositoryName": repository,
+            "subjectId": {"imageDigest": subject_digest},
+            "filter": {"artifactStatus": status},
+            "maxResults": 50,
+        }
+        if artifact_types:
+            kwargs["filter"]["artifactTypes"] = artifact_types
+        while True:
+            with aws_errors():
+                resp = self._client.list_image_referrers(**kwargs)
+            for referrer in resp.get("referrers", []):
+                yield dict(referrer)
+            token = resp.get("nextToken")
+            if not token:
+                return
+            kwargs["nextToken"] = token
+
+    # -- lifecycle previews -------------------------------------------------------------
+    def start_preview(self, repository: str, policy_text: str | None) -> str:
+        kwargs: dict[str, Any] = {"repositoryName": repository}
+        if policy_text is not None:
+            kwargs["lifecyclePolicyText"] = policy_text
+        with aws_errors():
+            resp = self._client.start_lifecycle_policy_preview(**kwargs)
+        return str(resp["status"])
+
+    def get_preview_pages(self, repository: str, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Raw GetLifecyclePolicyPreview pages (status, policy text, results, summary)."""
+        paginator = self._client.get_paginator("get_lifecycle_policy_preview")
+        with aws_errors():
+            yield from paginator.paginate(  # type: ignore[misc]
+                repositoryName=repository, PaginationConfig={"PageSize": page_size}
+            )
+
+    def get_preview_page(
+        self, repository: str, *, next_token: str | None = None, page_size: int = 100
+    ) -> dict[str, Any]:
+        """One page of GetLifecyclePolicyPreview, for resumable (continuation) reads."""
+        kwargs: dict[str, Any] = {"repositoryName": repository, "maxResults": page_size}
+        if next_token:
+            kwargs["nextToken"] = next_token
+        with aws_errors():
+            return dict(self._client.get_lifecycle_policy_preview(**kwargs))
+
+    # -- pull-time update exclusions ----------------------------------------------------
+    def list_pull_time_exclusions(self) -> list[str]:
+        """Every registered principal. botocore has no paginator for this call."""
+        out: list[str] = []
+        kwargs: dict[str, Any] = {"maxResults": 1000}
+        while True:
+            with aws_errors():
+                resp = self._client.list_pull_time_update_exclusions(**kwargs)
+            out.extend(resp.get("pullTimeUpdateExclusions", []))
+            token = resp.get("nextToken")
+            if not token:
+                return out
+            kwargs["nextToken"] = token
+
+    def register_pull_time_exclusion(self, principal_arn: str) -> None:
+        with aws_errors():
+            self._client.register_pull_time_update_exclusion(principalArn=principal_arn)
+
+    def deregister_pull_time_exclusion(self, principal_arn: str) -> None:
+        with aws_errors():
+            self._client.deregister_pull_time_update_exclusion(principalArn=principal_arn)

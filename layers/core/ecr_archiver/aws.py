@@ -1,0 +1,52 @@
+"""boto3 client factory: one configuration for retries, timeouts and the user agent.
+
+Only adapters call :func:`client`. Clients honour ``AWS_ENDPOINT_URL`` (boto3 reads it
+natively), which is how the CLI and tests reach the local emulator.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any, cast
+
+import boto3
+from botocore.config import Config
+
+USER_AGENT = "ecr-archiver/0.1.0"
+
+
+def retry_config(*, mode: str | None = None, max_attempts: int | None = None) -> Config:
+    """botocore retry config; adaptive mode adds client-side rate limiting on throttles."""
+    return Config(
+        retries={
+            "mode": cast(Any, mode or os.environ.get("AWS_RETRY_MODE", "adaptive")),
+            "total_max_attempts": max_attempts or int(os.environ.get("AWS_MAX_ATTEMPTS", "8")),
+        },
+        connect_timeout=5,
+        read_timeout=30,
+        user_agent_extra=USER_AGENT,
+        max_pool_connections=int(os.environ.get("AWS_MAX_POOL_CONNECTIONS", "32")),
+    )
+
+
+@cache
+def _cached_client(service: str, region: str | None, profile: str | None, endpoint_url: str | None) -> Any:
+    session = boto3.session.Session(profile_name=profile, region_name=region)
+    return session.client(service, config=retry_config(), endpoint_url=endpoint_url)  # type: ignore[call-overload]
+
+
+def client(
+    service: str,
+    *,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+) -> Any:
+    """A cached boto3 client for ``service`` (cached so warm Lambda invocations reuse it)."""
+    return _cached_client(service, region, profile, endpoint_url)
+
+
+def clear_client_cache() -> None:
+    """Forget cached clients (tests switch emulators and credentials between cases)."""
+    _cached_client.cache_clear()

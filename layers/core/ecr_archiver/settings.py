@@ -1,0 +1,28 @@
+"""Function settings: a Pydantic model per function, read from the environment once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ecr_archiver.errors import SettingsInvalid
+
+
+class EnvSettings(BaseModel):
+    """Base for settings models. Field aliases are the environment variable names."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+
+def load_settings[S: EnvSettings](model: type[S], environ: Mapping[str, str] | None = None) -> S:
+    """Validate ``environ`` (default ``os.environ``) against ``model``, failing with one clear message."""
+    env = dict(os.environ if environ is None else environ)
+    try:
+        return model.model_validate(env)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsInvalid(f"{model.__name__} is invalid: {problems}") from None
