@@ -1,0 +1,40 @@
+"""Environment of the ``sync_exclusions`` function, validated once at cold start."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+
+from ecr_archiver.exclusions.models import SyncOptions
+from ecr_archiver.settings import EnvSettings
+
+#: Same rule as the template's ``ExclusionsParameterPath`` AllowedPattern: absolute, ends with "/".
+PARAMETER_PATH_PATTERN = r"^/([A-Za-z0-9_.-]+/)+$"
+
+
+class SyncExclusionsSettings(EnvSettings):
+    parameter_path: Annotated[str, StringConstraints(pattern=PARAMETER_PATH_PATTERN)] = Field(
+        alias="EXCLUSIONS_PARAMETER_PATH"
+    )
+    extra_principals: tuple[str, ...] = Field(default=(), alias="EXTRA_EXCLUDED_PRINCIPALS")
+    allow_empty_sync: bool = Field(default=False, alias="ALLOW_EMPTY_SYNC")
+    # Safe by default: an unset DRY_RUN plans and reports but changes nothing.
+    dry_run: bool = Field(default=True, alias="DRY_RUN")
+
+    @field_validator("extra_principals", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        # CloudFormation joins the CommaDelimitedList with ","; an empty list arrives as "".
+        # The ARNs themselves are validated by the sync, which names their source in the error.
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    def sync_options(self) -> SyncOptions:
+        return SyncOptions(
+            parameter_path=self.parameter_path,
+            extra_principals=self.extra_principals,
+            allow_empty=self.allow_empty_sync,
+            dry_run=self.dry_run,
+        )
