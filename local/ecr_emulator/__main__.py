@@ -1,0 +1,24 @@
+"""``python -m ecr_emulator [--port 4566] [--host 127.0.0.1] [--region us-east-1]``."""
+
+from __future__ import annotations
+
+import argparse
+
+from ecr_emulator.server import serve
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m ecr_emulator", description="Local ECR emulator (moto, extended)."
+    )
+    parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="bind address (default 127.0.0.1; no auth, keep it local)"
+    )
+    parser.add_argument("--region", default="us-east-1", help="default region for /_emulator/ control routes")
+    args = parser.parse_args(argv)
+    serve(args.port, args.host, args.region)
+
+
+if __name__ == "__main__":
+    main()
