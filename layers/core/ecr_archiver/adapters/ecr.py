@@ -182,3 +182,25 @@ class EcrRegistry:
     def deregister_pull_time_exclusion(self, principal_arn: str) -> None:
         with aws_errors():
             self._client.deregister_pull_time_update_exclusion(principalArn=principal_arn)
+
+    # -- scheduled archiving (issue #4) -------------------------------------------------
+    def get_lifecycle_policy_text(self, repository: str) -> str:
+        """The repository's own lifecycle policy; raises ``LifecyclePolicyNotFound`` if it has none."""
+        with aws_errors():
+            resp = self._client.get_lifecycle_policy(repositoryName=repository)
+        return str(resp["lifecyclePolicyText"])
+
+    def describe_images_by_tag(self, repository: str, tags: Iterable[str]) -> Iterator[ImageDetail]:
+        """Details for tags (any status), one call per tag; tags that no longer exist are skipped."""
+        from ecr_archiver.errors import ImageNotFound
+
+        for tag in tags:
+            try:
+                with aws_errors():
+                    resp = self._client.describe_images(
+                        repositoryName=repository, imageIds=[{"imageTag": tag}], filter={"imageStatus": "ANY"}
+                    )
+            except ImageNotFound:
+                continue
+            for item in resp["imageDetails"]:
+                yield ImageDetail.from_api(item)  # type: ignore[arg-type,unused-ignore]

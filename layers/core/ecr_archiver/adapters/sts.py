@@ -1,0 +1,36 @@
+"""AWS STS adapter: clients in other accounts or regions, through roles the configuration names."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from ecr_archiver import aws
+from ecr_archiver.adapters.errors import aws_errors
+
+if TYPE_CHECKING:
+    from mypy_boto3_sts import STSClient
+
+SESSION_NAME = "ecr-archiver-inuse"
+
+
+class RoleSessions:
+    def __init__(self, client: STSClient | None = None) -> None:
+        self._client: STSClient = client or aws.client("sts")
+
+    def account_id(self) -> str:
+        with aws_errors():
+            return self._client.get_caller_identity()["Account"]
+
+    def client_for(self, role_arn: str, service: str, *, region: str | None = None) -> Any:
+        """A boto3 client for ``service`` with the role's temporary credentials (read-only use)."""
+        with aws_errors():
+            creds = self._client.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
+        session = boto3.session.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=region,
+        )
+        return session.client(service, config=aws.retry_config())  # type: ignore[call-overload]

@@ -1,0 +1,46 @@
+"""A thread-safe token bucket: the client-side cap on UpdateImageStorageClass calls per second.
+
+botocore's adaptive retry mode backs off once ECR throttles; the bucket keeps us from getting
+there, so a large run settles at ``ARCHIVE_MAX_TPS`` instead of oscillating around ECR's limit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class TokenBucket:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        # Default burst of one token: smooth pacing, so a fresh bucket never exceeds the rate
+        # within its first second (ECR counts per second, not per bucket lifetime).
+        self.capacity = max(1.0, burst if burst is not None else 1.0)
+        self._tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Take one token, sleeping until one is available."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens >= 1.0 - 1e-9:  # float dust must not spin forever
+                    self._tokens = max(0.0, self._tokens - 1.0)
+                    return
+                wait = (1.0 - self._tokens) / self.rate
+            self._sleep(wait)

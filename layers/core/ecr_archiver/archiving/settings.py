@@ -1,0 +1,31 @@
+"""Environment settings of the two archiving functions (validated once, at import)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ecr_archiver.settings import EnvSettings
+
+
+class PlannerSettings(EnvSettings):
+    config_parameter_name: str = Field(alias="CONFIG_PARAMETER_NAME", min_length=1)
+    work_queue_url: str = Field(alias="WORK_QUEUE_URL", min_length=1)
+    report_bucket: str = Field(alias="REPORT_BUCKET", min_length=3)
+    #: The template's DryRun parameter: ``true`` wins over the configuration.
+    dry_run: bool = Field(default=True, alias="DRY_RUN")
+    #: Work messages are delayed so previews can finish (SQS allows at most 900 s).
+    preview_delay_seconds: int = Field(default=120, alias="PREVIEW_DELAY_SECONDS", ge=0, le=900)
+
+
+class WorkerSettings(EnvSettings):
+    work_queue_url: str = Field(alias="WORK_QUEUE_URL", min_length=1)
+    report_bucket: str = Field(alias="REPORT_BUCKET", min_length=3)
+    #: Checked again here, so a forced dry run holds even for messages planned before the change.
+    dry_run: bool = Field(default=True, alias="DRY_RUN")
+    #: UpdateImageStorageClass calls per second, per worker instance.
+    archive_max_tps: float = Field(default=20.0, alias="ARCHIVE_MAX_TPS", gt=0, le=1000)
+    archive_concurrency: int = Field(default=8, alias="ARCHIVE_CONCURRENCY", ge=1, le=64)
+    #: Stop submitting this long before the Lambda timeout and re-enqueue a continuation.
+    time_budget_margin_seconds: int = Field(default=60, alias="TIME_BUDGET_MARGIN_SECONDS", ge=1, le=600)
+    #: Visibility timeout given to a message whose preview is not ready yet.
+    preview_retry_seconds: int = Field(default=60, alias="PREVIEW_RETRY_SECONDS", ge=0, le=43_200)

@@ -1,0 +1,249 @@
+"""In-memory fakes for the archiving logic: a registry with one preview per repository, a queue,
+an object store and a Lambda clock. Every mutating call is recorded so tests can assert on it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ecr_archiver import errors
+from ecr_archiver.archiving.inuse import ImageUse
+from ecr_archiver.archiving.worker import WorkerLimits
+from ecr_archiver.lifecycle.policy import canonical_policy_text, parse_lifecycle_policy, policy_hash
+from ecr_archiver.models import ImageDetail, ImageRef, ImageStatus
+
+POLICY = {
+    "rules": [
+        {
+            "rulePriority": 1,
+            "selection": {
+                "tagStatus": "any",
+                "countType": "sinceImagePulled",
+                "countUnit": "days",
+                "countNumber": 90,
+            },
+            "action": {"type": "transition", "targetStorageClass": "archive"},
+        }
+    ]
+}
+POLICY_TEXT = canonical_policy_text(parse_lifecycle_policy(POLICY))
+POLICY_HASH = policy_hash(POLICY_TEXT)
+OTHER_POLICY_TEXT = POLICY_TEXT.replace('"countNumber":90', '"countNumber":30')
+
+
+def digest(n: int | str) -> str:
+    return "sha256:" + f"{n}".rjust(64, "0")
+
+
+@dataclass
+class FakeImage:
+    digest: str
+    tags: list[str] = field(default_factory=list)
+    size: int = 1000
+    status: ImageStatus = ImageStatus.ACTIVE
+    subject: str | None = None
+    media_type: str = "application/vnd.oci.image.manifest.v1+json"
+    candidate: bool = True  # the preview selects it for TRANSITION
+
+
+@dataclass
+class FakePreview:
+    status: str = "COMPLETE"
+    policy_text: str = POLICY_TEXT
+
+
+class FakeRegistry:
+    """One repository's images and preview, paged ``page_size`` at a time with tokens ``p<N>``."""
+
+    def __init__(self, repository: str = "team-a/api") -> None:
+        self.repository = repository
+        self.images: dict[str, FakeImage] = {}
+        self.preview: FakePreview | None = FakePreview()
+        self.calls: Counter[str] = Counter()
+        self.archived: list[str] = []
+        self.deleted_after_describe: set[str] = set()
+        self.start_raises: Exception | None = None
+        self.policies: dict[str, str] = {}
+        self.repositories: list[str] = [repository]
+        self._lock = threading.Lock()
+
+    def add(self, image: FakeImage) -> FakeImage:
+        self.images[image.digest] = image
+        return image
+
+    # PreviewRegistry
+    def get_preview_page(
+        self, repository: str, *, next_token: str | None = None, page_size: int = 100
+    ) -> dict[str, Any]:
+        self.calls["GetLifecyclePolicyPreview"] += 1
+        if self.preview is None:
+            raise errors.PreviewNotFound("There is no dry run for this repository.")
+        page: dict[str, Any] = {
+            "repositoryName": repository,
+            "status": self.preview.status,
+            "lifecyclePolicyText": self.preview.policy_text,
+            "previewResults": [],
+        }
+        if self.preview.status != "COMPLETE":
+            return page
+        selected = [i for i in self.images.values() if i.candidate]
+        start = int(next_token[1:]) if next_token else 0
+        for image in selected[start : start + page_size]:
+            page["previewResults"].append(
+                {
+                    "imageDigest": image.digest,
+                    "imageTags": list(image.tags),
+                    "imagePushedAt": datetime(2025, 1, 1, tzinfo=UTC),
+                    "action": {"type": "TRANSITION", "targetStorageClass": "ARCHIVE"},
+                    "appliedRulePriority": 1,
+                    "storageClass": "STANDARD" if image.status is ImageStatus.ACTIVE else "ARCHIVE",
+                }
+            )
+        if start + page_size < len(selected):
+            page["nextToken"] = f"p{start + page_size}"
+        return page
+
+    def start_preview(self, repository: str, policy_text: str | None) -> str:
+        self.calls["StartLifecyclePolicyPreview"] += 1
+        if self.start_raises is not None:
+            raise self.start_raises
+        self.preview = FakePreview(status="IN_PROGRESS", policy_text=policy_text or POLICY_TEXT)
+        return "IN_PROGRESS"
+
+    def describe_images_by_digest(self, repository: str, digests: Iterable[str]) -> Iterator[ImageDetail]:
+        self.calls["DescribeImages"] += 1
+        for d in list(digests):
+            image = self.images.get(d)
+            if image is None:
+                continue
+            yield ImageDetail(
+                repository=repository,
+                digest=d,
+                tags=tuple(image.tags),
+                status=image.status,
+                size_bytes=image.size,
+                subject_digest=image.subject,
+                manifest_media_type=image.media_type,
+            )
+        for d in self.deleted_after_describe:
+            self.images.pop(d, None)
+
+    def describe_images_by_tag(self, repository: str, tags: Iterable[str]) -> Iterator[ImageDetail]:
+        for tag in tags:
+            for image in self.images.values():
+                if tag in image.tags:
+                    yield from self.describe_images_by_digest(repository, [image.digest])
+
+    def update_storage_class(self, ref: ImageRef, target: str) -> ImageStatus:
+        with self._lock:
+            self.calls["UpdateImageStorageClass"] += 1
+            image = self.images.get(ref.digest or "")
+            if image is None:
+                raise errors.ImageNotFound("gone")
+            if image.status is not ImageStatus.ACTIVE:
+                raise errors.StorageClassUpdateNotSupported("already archived")
+            image.status = ImageStatus.ARCHIVED
+            self.archived.append(image.digest)
+            return ImageStatus.ARCHIVED
+
+    # PlanningRegistry
+    def list_repositories(self) -> Iterator[str]:
+        self.calls["DescribeRepositories"] += 1
+        yield from self.repositories
+
+    def get_lifecycle_policy_text(self, repository: str) -> str:
+        self.calls["GetLifecyclePolicy"] += 1
+        if repository not in self.policies:
+            raise errors.LifecyclePolicyNotFound("none")
+        return self.policies[repository]
+
+
+class FakeQueue:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int]] = []
+
+    def send(self, body: str, *, delay_seconds: int = 0) -> None:
+        self.sent.append((body, delay_seconds))
+
+    def send_many(self, bodies: Iterable[str], *, delay_seconds: int = 0) -> None:
+        for body in bodies:
+            self.send(body, delay_seconds=delay_seconds)
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for body, _ in self.sent]
+
+
+class FakeStore:
+    bucket = "reports-bucket"
+
+    def __init__(self) -> None:
+        self.objects: dict[str, str] = {}
+
+    def put_text(self, key: str, text: str, *, content_type: str = "application/json") -> None:
+        self.objects[key] = text
+
+    def put_json(self, key: str, document: Any) -> None:
+        self.objects[key] = json.dumps(document, default=str)
+
+    def get_json(self, key: str) -> Any:
+        return json.loads(self.objects[key])
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
+
+    def records(self) -> list[dict[str, Any]]:
+        return [
+            json.loads(line)
+            for key, text in sorted(self.objects.items())
+            if key.endswith(".jsonl")
+            for line in text.splitlines()
+        ]
+
+
+class FakeSource:
+    def __init__(self, *uses: ImageUse) -> None:
+        self.uses = list(uses)
+        self.calls = 0
+
+    def image_uses(self) -> Iterator[ImageUse]:
+        self.calls += 1
+        yield from self.uses
+
+
+class Budget:
+    """A Lambda clock: ``remaining_ms`` drops by ``per_call_ms`` every time it is asked."""
+
+    def __init__(self, remaining_ms: int = 900_000, per_call_ms: int = 0) -> None:
+        self.remaining = remaining_ms
+        self.per_call_ms = per_call_ms
+
+    def __call__(self) -> int:
+        value = self.remaining
+        self.remaining -= self.per_call_ms
+        return value
+
+
+class NoWaitBucket:
+    def __init__(self) -> None:
+        self.acquired = 0
+
+    def acquire(self) -> None:
+        self.acquired += 1
+
+
+def limits(**overrides: Any) -> WorkerLimits:
+    values: dict[str, Any] = {
+        "max_tps": 1000.0,
+        "concurrency": 4,
+        "safety_margin_ms": 1000,
+        "page_size": 100,
+        "report_chunk": 1000,
+        "force_dry_run": False,
+    }
+    values.update(overrides)
+    return WorkerLimits(**values)

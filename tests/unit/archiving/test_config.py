@@ -1,0 +1,75 @@
+"""The configuration contract: defaults, selection and validation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ecr_archiver.archiving.config import DEFAULT_CONFIG, parse_config
+from ecr_archiver.errors import ConfigInvalid
+
+
+def test_the_default_config_is_a_dry_run_protecting_latest_and_in_use_images():
+    cfg = parse_config(json.dumps(DEFAULT_CONFIG))
+    assert cfg.dry_run is True
+    assert cfg.protect.tag_patterns == ["latest"]
+    assert (cfg.protect.in_use.ecs, cfg.protect.in_use.lambda_) == (True, True)
+    rule = cfg.repositories[0].lifecycle_policy["rules"][0]  # type: ignore[index]
+    assert rule["selection"]["countType"] == "sinceImagePulled"
+    assert rule["selection"]["countNumber"] == 90
+
+
+def test_an_empty_object_means_the_defaults():
+    cfg = parse_config("{}")
+    assert cfg.dry_run is True
+    assert cfg.selection_for("anything") is not None
+    assert cfg.protect.tag_patterns == ["latest"]
+
+
+def test_the_issue_example_is_valid():
+    parse_config(
+        {
+            "dryRun": True,
+            "repositories": [
+                {
+                    "include": ["team-a/*"],
+                    "exclude": ["team-a/keep-*"],
+                    "lifecyclePolicy": DEFAULT_CONFIG["repositories"][0]["lifecyclePolicy"],
+                },
+                {"include": ["*"]},
+            ],
+            "protect": {
+                "tagPatterns": ["latest", "prod-*"],
+                "inUse": {"ecs": True, "lambda": True, "roleArns": ["arn:aws:iam::111122223333:role/reader"]},
+                "images": ["team-a/api:1.2.3", "team-a/api@sha256:" + "a" * 64],
+            },
+            "maxImagesPerRun": 5000,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [
+        ({"protect": {"images": ["no-tag-or-digest"]}}, "protect.images"),
+        ({"protect": {"inUse": {"roleArns": ["not-an-arn"]}}}, "protect.inUse.roleArns[0]"),
+        ({"repositories": []}, "repositories"),
+        ({"repositories": [{"exclude": ["x"]}]}, "repositories[0].include"),
+    ],
+)
+def test_errors_name_the_field(document, field):
+    with pytest.raises(ConfigInvalid) as caught:
+        parse_config(document)
+    assert field in caught.value.message
+
+
+def test_a_repository_excluded_by_the_first_entry_can_be_selected_by_a_later_one():
+    cfg = parse_config({"repositories": [{"include": ["a/*"], "exclude": ["a/keep"]}, {"include": ["*"]}]})
+    assert cfg.selection_for("a/keep") is cfg.repositories[1]
+    assert cfg.selection_for("a/x") is cfg.repositories[0]
+
+
+def test_a_repository_no_entry_includes_is_not_selected():
+    cfg = parse_config({"repositories": [{"include": ["team-a/*"]}]})
+    assert cfg.selection_for("team-b/web") is None
