@@ -1,0 +1,69 @@
+"""``sync-exclusions``: the same reconcile the sync_exclusions Lambda runs, from a laptop."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ecr_archiver.adapters.ecr import EcrRegistry
+from ecr_archiver.adapters.ssm import ParameterStore
+from ecr_archiver.cli.context import CliContext
+from ecr_archiver.cli.main import EXIT_INVALID, EXIT_PARTIAL, cli, emit, user_errors
+from ecr_archiver.exclusions.logic import reconcile_exclusions
+from ecr_archiver.exclusions.models import SyncOptions, SyncResult
+
+console = Console()
+
+
+def _render(result: SyncResult) -> None:
+    mode = "dry run" if result.dry_run else "applied"
+    if result.refused:
+        console.print(f"[bold red]refused[/] ({result.refused.value}): {result.reason}")
+        return
+    table = Table(title=f"pull-time exclusions under {result.parameter_path} ({mode})")
+    table.add_column("change")
+    table.add_column("principal")
+    for arn in result.to_add:
+        table.add_row("[green]+ add[/]" if arn in result.added or result.dry_run else "+ add (failed)", arn)
+    for arn in result.to_remove:
+        table.add_row(
+            "[red]- remove[/]" if arn in result.removed or result.dry_run else "- remove (failed)", arn
+        )
+    for arn in result.unchanged:
+        table.add_row("  keep", arn)
+    console.print(table)
+    for failure in result.failed:
+        console.print(f"[red]failed[/] {failure.model_dump_json()}")
+
+
+@cli.command("sync-exclusions")
+@click.option(
+    "--path",
+    "parameter_path",
+    default="/ecr-archiver/pull-time-exclusions/",
+    show_default=True,
+    help="SSM path whose parameters declare the excluded principals.",
+)
+@click.option("--extra", "extra", multiple=True, help="Extra principal ARN to exclude (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Show the changes without making them.")
+@click.option(
+    "--allow-empty", is_flag=True, help="Allow removing every exclusion when the path declares none."
+)
+@click.pass_obj
+@user_errors
+def sync_exclusions(
+    ctx: CliContext, parameter_path: str, extra: tuple[str, ...], dry_run: bool, allow_empty: bool
+) -> None:
+    """Make ECR's pull-time update exclusion list equal what SSM declares."""
+    options = SyncOptions(
+        parameter_path=parameter_path, extra_principals=extra, allow_empty=allow_empty, dry_run=dry_run
+    )
+    result = reconcile_exclusions(
+        options, store=ParameterStore(ctx.client("ssm")), registry=EcrRegistry(ctx.client("ecr"))
+    )
+    emit(ctx, result.model_dump(mode="json"), lambda: _render(result))
+    if result.refused:
+        raise SystemExit(EXIT_INVALID)
+    if result.failed:
+        raise SystemExit(EXIT_PARTIAL)

@@ -1,0 +1,120 @@
+"""Click command group, global options and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, NoReturn
+
+import click
+from pydantic import ValidationError
+
+from ecr_archiver import errors
+from ecr_archiver.cli.context import CliContext
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_USAGE = 2
+EXIT_INVALID = 3
+EXIT_AWS = 4
+EXIT_PARTIAL = 5
+EXIT_TIMEOUT = 6
+
+
+class CliFailure(click.ClickException):
+    """A user-facing failure: one line on stderr, a meaningful exit code, no traceback."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def fail(message: str, exit_code: int = EXIT_INVALID) -> NoReturn:
+    raise CliFailure(message, exit_code)
+
+
+def _exit_code_for(exc: errors.EcrArchiverError) -> int:
+    if isinstance(exc, errors.ConfigInvalid | errors.SettingsInvalid | errors.InvalidParameter):
+        return EXIT_INVALID
+    return EXIT_AWS
+
+
+def user_errors[F: Callable[..., Any]](func: F) -> F:
+    """Map domain and validation errors to one clear line and an exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except errors.EcrArchiverError as exc:
+            raise CliFailure(f"{exc.code}: {exc.message}", _exit_code_for(exc)) from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "input"
+            value = first.get("input")
+            shown = f" {value!r}" if isinstance(value, str | int) else ""
+            raise CliFailure(f"invalid {where}{shown}: {first['msg']}", EXIT_INVALID) from None
+        except ValueError as exc:
+            raise CliFailure(str(exc), EXIT_INVALID) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(ctx: CliContext, payload: Any, render: Callable[[], None]) -> None:
+    """JSON on stdout with ``--json``, else the rich rendering."""
+    if ctx.output_json:
+        click.echo(json.dumps(payload, indent=2, default=str))
+    else:
+        render()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--region", envvar="AWS_REGION", help="AWS region (default: your profile's).")
+@click.option("--profile", envvar="AWS_PROFILE", help="Named AWS profile.")
+@click.option(
+    "--endpoint-url",
+    envvar="AWS_ENDPOINT_URL",
+    help="Custom endpoint, e.g. the emulator at http://127.0.0.1:4566 (env AWS_ENDPOINT_URL).",
+)
+@click.option("--json", "output_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the structured logs (on stderr).")
+@click.version_option(package_name="ecr-archiver")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    output_json: bool,
+    verbose: bool,
+) -> None:
+    """Archive unused ECR images safely, restore them on demand, sync pull-time exclusions."""
+    _route_logs_to_stderr(verbose)
+    ctx.obj = CliContext(region=region, profile=profile, endpoint_url=endpoint_url, output_json=output_json)
+
+
+def _route_logs_to_stderr(verbose: bool) -> None:
+    """The logic logs JSON lines for CloudWatch; on a terminal they go to stderr, quiet by default."""
+    import logging
+
+    from ecr_archiver.observability import logger
+
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    for handler in logger.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ecr_archiver.cli import commands  # noqa: F401 - registers the commands on ``cli``
+
+    try:
+        cli.main(args=argv, prog_name="ecr-archiver", standalone_mode=True)
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        click.echo("interrupted", err=True)
+        sys.exit(130)
