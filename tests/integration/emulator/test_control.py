@@ -130,7 +130,9 @@ def test_count_fails_exactly_the_next_calls(emulator: Emulator, ecr_no_retry: An
     assert codes == [("ServerException", 500), ("ServerException", 500), "ok"]
 
 
-def test_count_bounds_failures_even_with_an_error_rate(emulator: Emulator, ecr_no_retry: Any, repo: str) -> None:
+def test_count_bounds_failures_even_with_an_error_rate(
+    emulator: Emulator, ecr_no_retry: Any, repo: str
+) -> None:
     # Given "fail the next call" expressed with both count and a certain error rate
     emulator.faults.set("UpdateImageStorageClass", count=1, error_rate=1.0, error_code="ServerException")
     emulator.push_image(repo, "v1")
