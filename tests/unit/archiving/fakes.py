@@ -49,6 +49,7 @@ class FakeImage:
     subject: str | None = None
     media_type: str = "application/vnd.oci.image.manifest.v1+json"
     candidate: bool = True  # the preview selects it for TRANSITION
+    preview_tags: list[str] | None = None  # tags the preview snapshot saw, if not the current ones
 
 
 @dataclass
@@ -97,7 +98,7 @@ class FakeRegistry:
             page["previewResults"].append(
                 {
                     "imageDigest": image.digest,
-                    "imageTags": list(image.tags),
+                    "imageTags": list(image.tags if image.preview_tags is None else image.preview_tags),
                     "imagePushedAt": datetime(2025, 1, 1, tzinfo=UTC),
                     "action": {"type": "TRANSITION", "targetStorageClass": "ARCHIVE"},
                     "appliedRulePriority": 1,

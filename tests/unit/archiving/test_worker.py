@@ -116,6 +116,18 @@ def test_a_tag_matching_a_protected_pattern_is_never_archived(registry, harness)
     assert harness.outcome_of(digest(1)) == ("SKIPPED", "PROTECTED_TAG")
 
 
+def test_a_protected_tag_added_after_the_preview_still_protects_the_image(registry, harness):
+    # Given an image the preview saw as "feature-x", re-tagged "prod-7" since
+    registry.add(FakeImage(digest(1), ["feature-x", "prod-7"], preview_tags=["feature-x"]))
+    # When the worker runs
+    harness.run(message())
+    # Then the current tag protects it, and the report shows the current tags
+    assert registry.archived == []
+    assert harness.outcome_of(digest(1)) == ("SKIPPED", "PROTECTED_TAG")
+    (record,) = harness.store.records()
+    assert record["tags"] == ["feature-x", "prod-7"]
+
+
 def test_an_image_in_use_only_by_digest_is_never_archived(registry, harness):
     # Given an ECS task that references an untagged image by digest only
     registry.add(FakeImage(digest(1)))

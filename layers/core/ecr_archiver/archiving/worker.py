@@ -292,8 +292,10 @@ class _Run:
             if not _is_candidate_action(result):
                 continue  # EXPIRE results are not ours to act on
             digest = result["imageDigest"]
-            tags = list(result.get("imageTags") or [])
             detail = details.get(digest)
+            # The preview is a snapshot: a tag added since (a deploy re-tagging an image as
+            # ``prod-*``, say) is only in DescribeImages' answer. Guard on both.
+            tags = sorted(set(result.get("imageTags") or ()) | set(detail.tags if detail else ()))
             base: dict[str, Any] = {
                 "digest": digest,
                 "tags": tags,
