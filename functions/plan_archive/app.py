@@ -9,16 +9,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from ecr_archiver.adapters.ecr import EcrRegistry
-from ecr_archiver.adapters.ecs import EcsInventory
-from ecr_archiver.adapters.lambda_ import LambdaInventory
 from ecr_archiver.adapters.s3 import ObjectStore
 from ecr_archiver.adapters.sqs import WorkQueue
 from ecr_archiver.adapters.ssm import ConfigParameter
-from ecr_archiver.adapters.sts import RoleSessions
-from ecr_archiver.archiving.config import ArchiveConfig
-from ecr_archiver.archiving.inuse import ImageUseSource
 from ecr_archiver.archiving.planner import PlanOptions, plan_archive_run
 from ecr_archiver.archiving.settings import PlannerSettings
+from ecr_archiver.archiving.sources import in_use_sources
 from ecr_archiver.errors import ConfigInvalid
 from ecr_archiver.observability import MetricUnit, logger, metrics, tracer
 from ecr_archiver.settings import load_settings
@@ -41,24 +37,6 @@ def run_id_for(event: ScheduleEvent) -> str:
     when = event.time or datetime.now(UTC)
     suffix = (event.id or "manual").replace("-", "")[:8]
     return f"{when:%Y%m%dT%H%M%SZ}-{suffix}"
-
-
-def in_use_sources(config: ArchiveConfig) -> list[ImageUseSource]:
-    """ECS and Lambda inventories in this account, and in every role the configuration names."""
-    in_use = config.protect.in_use
-    sources: list[ImageUseSource] = []
-    if in_use.ecs:
-        sources.append(EcsInventory())
-    if in_use.lambda_:
-        sources.append(LambdaInventory())
-    if in_use.role_arns:
-        sessions = RoleSessions()
-        for arn in in_use.role_arns:
-            if in_use.ecs:
-                sources.append(EcsInventory(sessions.client_for(arn, "ecs"), label=f"ecs[{arn}]"))
-            if in_use.lambda_:
-                sources.append(LambdaInventory(sessions.client_for(arn, "lambda"), label=f"lambda[{arn}]"))
-    return sources
 
 
 @logger.inject_lambda_context(correlation_id_path="id")

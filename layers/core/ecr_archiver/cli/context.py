@@ -1,9 +1,15 @@
-"""What every CLI command needs: a boto3 session, clients and the output mode."""
+"""What every CLI command needs: a boto3 session, clients, the output mode, and a clock to wait on."""
 
 from __future__ import annotations
 
+import json
 import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -12,12 +18,62 @@ from botocore.config import Config
 from ecr_archiver.aws import retry_config
 
 
+@dataclass(frozen=True)
+class WaitClock:
+    """Seconds-valued ``now`` and ``sleep`` used while polling (restores, previews).
+
+    Against AWS this is wall time. Against the emulator it is the emulator's clock, which stands
+    still unless moved, so waiting advances it instead of sleeping.
+    """
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    simulated: bool = False
+
+
+def emulator_clock(endpoint_url: str, *, timeout: float = 2.0) -> WaitClock | None:
+    """The emulator server's clock behind ``endpoint_url`` (``/_emulator/clock``), if it is one."""
+    base = endpoint_url.rstrip("/")
+    if not base.startswith(("http://127.", "http://localhost", "http://[::1]")):
+        return None  # only a local emulator has a clock to move; never probe a remote endpoint
+
+    def call(method: str, body: dict[str, Any] | None = None) -> float:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 - loopback URL checked above
+            f"{base}/_emulator/clock",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
+            now = json.loads(resp.read())["now"]
+        return _iso_seconds(now)
+
+    def now() -> float:
+        return call("GET")
+
+    def advance(seconds: float) -> None:
+        call("POST", {"advance_seconds": seconds})
+
+    try:
+        now()
+    except (OSError, urllib.error.URLError, ValueError, KeyError):
+        return None
+    return WaitClock(now=now, sleep=advance, simulated=True)
+
+
+def _iso_seconds(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
 @dataclass
 class CliContext:
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
     output_json: bool = False
+    #: How to wait; ``None`` picks wall time, or the emulator's clock behind ``endpoint_url``.
+    wait_clock: WaitClock | None = None
     _session: boto3.session.Session | None = field(default=None, repr=False)
 
     @property
@@ -38,3 +94,10 @@ class CliContext:
             endpoint_url=self.endpoint_url,
             config=config or retry_config(),
         )
+
+    @property
+    def clock(self) -> WaitClock:
+        if self.wait_clock is None:
+            found = emulator_clock(self.endpoint_url) if self.endpoint_url else None
+            self.wait_clock = found or WaitClock()
+        return self.wait_clock

@@ -95,7 +95,13 @@ def cli(
 ) -> None:
     """Archive unused ECR images safely, restore them on demand, sync pull-time exclusions."""
     _route_logs_to_stderr(verbose)
-    ctx.obj = CliContext(region=region, profile=profile, endpoint_url=endpoint_url, output_json=output_json)
+    # A caller embedding the CLI (the demo, tests) may hand in a context, e.g. with a wait clock.
+    base = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+    base.region = region or base.region
+    base.profile = profile or base.profile
+    base.endpoint_url = endpoint_url or base.endpoint_url
+    base.output_json = output_json or base.output_json
+    ctx.obj = base
 
 
 def _route_logs_to_stderr(verbose: bool) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -124,10 +123,12 @@ def _wait(
     """Poll until every image is ACTIVE, with a progress bar; exit 6 on timeout."""
     from rich.progress import Progress
 
-    deadline = time.monotonic() + timeout
+    clock = target.ctx.clock
+    deadline = clock.now() + timeout
     pending = {str(r): r for r in refs}
     final: dict[str, dict[str, Any]] = {}
-    with Progress(console=Console(stderr=True), transient=True) as progress:
+    err = Console(stderr=True)
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("waiting for ACTIVE", total=len(refs))
         while pending:
             for key, ref in list(pending.items()):
@@ -138,9 +139,9 @@ def _wait(
                     progress.advance(task)
             if not pending:
                 break
-            if time.monotonic() >= deadline:
+            if clock.now() >= deadline:
                 fail(f"timed out after {timeout:.0f}s; still ACTIVATING: {', '.join(pending)}", EXIT_TIMEOUT)
-            time.sleep(interval)
+            clock.sleep(interval)
     return [final[str(r)] for r in refs]
 
 

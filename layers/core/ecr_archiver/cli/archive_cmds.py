@@ -1,0 +1,393 @@
+"""``plan`` and ``archive``: the scheduled run's planner and worker, run from a laptop.
+
+``plan`` is always a dry run: it starts lifecycle previews (simulations that change no image),
+reads them, and shows what would be archived and what is protected, and why. ``archive`` shows the
+same plan, asks, then archives exactly that plan's candidates (re-checked by the same guard).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from ecr_archiver.adapters.ecr import EcrRegistry
+from ecr_archiver.adapters.ssm import ConfigParameter
+from ecr_archiver.archiving.config import DEFAULT_CONFIG, ArchiveConfig
+from ecr_archiver.archiving.inuse import ImageUseSource
+from ecr_archiver.archiving.models import PROTECTION_REASONS, PlanResult, WorkMessage
+from ecr_archiver.archiving.sources import in_use_sources
+from ecr_archiver.archiving.worker import WorkerLimits
+from ecr_archiver.cli.context import CliContext
+from ecr_archiver.cli.local_run import (
+    LocalRun,
+    PreviewTimeout,
+    RepositoryRun,
+    plan_locally,
+    quiet_metrics,
+    work_locally,
+)
+from ecr_archiver.cli.main import (
+    EXIT_PARTIAL,
+    EXIT_TIMEOUT,
+    EXIT_USAGE,
+    CliFailure,
+    cli,
+    emit,
+    fail,
+    user_errors,
+)
+
+console = Console()
+progress_console = Console(stderr=True)
+
+DEFAULT_CONFIG_PARAMETER = "/ecr-archiver/config"
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover - loop always returns
+
+
+#: Short labels for the table (the JSON report and the docs use the reason codes).
+REASON_LABELS = {
+    "IN_USE_DIGEST": "in-use digest",
+    "IN_USE_TAG": "in-use tag",
+    "PROTECTED_TAG": "protected tag",
+    "PROTECTED_IMAGE": "listed image",
+    "REFERRER_ARTIFACT": "referrer",
+    "POSSIBLE_INDEX_CHILD": "index child",
+}
+
+
+def _protected_text(protected: dict[str, int]) -> str:
+    parts = [
+        f"{REASON_LABELS.get(reason, reason)} {count}" for reason, count in sorted(protected.items()) if count
+    ]
+    return "\n".join(parts) or "-"
+
+
+def render_run(run: LocalRun, *, out: Console | None = None) -> None:
+    """The per-repository table: images, candidates, protected by reason, bytes to archive."""
+    out = out or console
+    verb = "to archive" if run.dry_run else "archived"
+    rows: list[list[str]] = []
+    sums = {"images": 0, "candidates": 0, "act": 0, "bytes": 0, "other": 0, "failed": 0}
+    protected_all: dict[str, int] = {}
+    for repo in run.repositories:
+        t = repo.result.totals
+        act = t.would_archive if run.dry_run else t.archived
+        size = t.bytes_would_archive if run.dry_run else t.bytes_archived
+        protected = {k: v for k, v in t.protected.items() if k in PROTECTION_REASONS}
+        other = t.skipped - sum(protected.values())
+        name = repo.repository
+        if repo.result.status.value != "COMPLETE":
+            name += f" [red]({repo.result.status.value})[/]"
+        if repo.result.capped:
+            name += " [yellow](capped)[/]"
+        rows.append(
+            [
+                name,
+                str(repo.images),
+                str(len(repo.records)),
+                f"[bold]{act}[/]" if act else "0",
+                human_bytes(size),
+                _protected_text(protected),
+                str(other),
+                f"[red]{t.failed}[/]" if t.failed else "0",
+            ]
+        )
+        for key, value in (
+            ("images", repo.images),
+            ("candidates", len(repo.records)),
+            ("act", act),
+            ("bytes", size),
+            ("other", other),
+            ("failed", t.failed),
+        ):
+            sums[key] += value
+        for reason, count in protected.items():
+            protected_all[reason] = protected_all.get(reason, 0) + count
+    # Columns that would be all zeros only cost width.
+    show_other, show_failed = sums["other"] > 0, sums["failed"] > 0
+    table = Table(
+        title=f"{'plan (dry run)' if run.dry_run else 'archive'} · run {run.run_id}",
+        caption="candidates: what the lifecycle preview selected · protected: never archived, by reason",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    # On a narrow terminal only the repository name is shortened; the numbers always show in full.
+    table.add_column("repository", overflow="fold", min_width=10)
+    for header, width in (("images", 6), ("candidates", 10), (verb, 10), ("size", 9)):
+        table.add_column(header, justify="right", no_wrap=True, min_width=width)
+    widest = max((len(line) for row in rows for line in row[5].splitlines()), default=9)
+    table.add_column("protected", no_wrap=True, min_width=min(widest, 20))
+    if show_other:
+        table.add_column("other skips", justify="right")
+    if show_failed:
+        table.add_column("failed", justify="right")
+
+    def add(row: list[str]) -> None:
+        cells = row[:6] + ([row[6]] if show_other else []) + ([row[7]] if show_failed else [])
+        table.add_row(*cells)
+
+    for row in rows:
+        add(row)
+    for repo_name, reason in sorted(run.plan.skipped.items()):
+        add([f"[dim]{repo_name}[/]", "", "", "", "", f"[dim]not planned: {reason}[/]", "", ""])
+    table.add_section()
+    add(
+        [
+            f"[bold]total[/] ({len(run.repositories)})",
+            str(sums["images"]),
+            str(sums["candidates"]),
+            f"[bold]{sums['act']}[/]",
+            f"[bold]{human_bytes(sums['bytes'])}[/]",
+            _protected_text(protected_all),
+            str(sums["other"]),
+            str(sums["failed"]),
+        ]
+    )
+    out.print(table)
+
+
+def _config_text(ctx: CliContext, config_file: Path | None, parameter: str, use_default: bool) -> str:
+    if use_default:
+        return json.dumps(DEFAULT_CONFIG)
+    if config_file is not None:
+        return config_file.read_text()
+    return ConfigParameter(parameter, client=ctx.client("ssm")).text()
+
+
+def _run(
+    ctx: CliContext,
+    *,
+    config_text: str,
+    dry_run: bool,
+    max_tps: float,
+    concurrency: int,
+    preview_timeout: float,
+    poll_interval: float,
+    verbose: bool,
+    plan: tuple[PlanResult, list[WorkMessage]] | None = None,
+) -> LocalRun:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    registry = EcrRegistry(ctx.client("ecr"))
+    run_id = f"cli-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    with quiet_metrics(verbose):
+        if plan is None:
+            with _status("starting previews and discovering in-use images…"):
+                plan = plan_locally(
+                    config_text,
+                    run_id=run_id,
+                    registry=registry,
+                    in_use_sources=lambda cfg: _sources(ctx, cfg),
+                )
+        result, messages = plan
+        clock = ctx.clock
+        limits = WorkerLimits(max_tps=max_tps, concurrency=concurrency, force_dry_run=dry_run)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=progress_console,
+            transient=True,
+            disable=not progress_console.is_terminal,
+        ) as progress:
+            task = progress.add_task("reading previews" if dry_run else "archiving", total=len(messages))
+
+            def waiting(repo: str) -> None:
+                progress.update(task, description=f"waiting for the preview of {repo}")
+
+            def done(repo: RepositoryRun) -> None:
+                progress.update(task, advance=1, description=f"done {repo.repository}")
+
+            repositories = work_locally(
+                messages,
+                dry_run=dry_run,
+                registry=registry,
+                clock=clock,
+                limits=limits,
+                preview_timeout=preview_timeout,
+                poll_interval=poll_interval,
+                on_repository=done,
+                on_wait=waiting,
+            )
+    return LocalRun(
+        run_id=result.run_id, dry_run=dry_run, plan=result, messages=messages, repositories=repositories
+    )
+
+
+def _status(message: str) -> contextlib.AbstractContextManager[object]:
+    """A spinner on a terminal; nothing when stderr is a pipe or a file."""
+    if progress_console.is_terminal:
+        return progress_console.status(message)
+    return contextlib.nullcontext()
+
+
+def _sources(ctx: CliContext, config: ArchiveConfig) -> list[ImageUseSource]:
+    return in_use_sources(config, clients=ctx.client)
+
+
+def _finish(ctx: CliContext, run: LocalRun, report: Path | None) -> None:
+    if report is not None:
+        report.write_text(json.dumps(run.report(), indent=2, default=str) + "\n")
+    emit(ctx, run.summary(), lambda: render_run(run))
+    if report is not None and not ctx.output_json:
+        console.print(f"report written to [bold]{report}[/]")
+    if run.failed or run.previews_failed:
+        detail = f"{run.failed} image(s) failed" if run.failed else ""
+        if run.previews_failed:
+            detail += f"{'; ' if detail else ''}previews FAILED for {', '.join(run.previews_failed)}"
+        raise CliFailure(f"partial failure: {detail}", EXIT_PARTIAL)
+
+
+def _common(func: Any) -> Any:
+    options = [
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Archiving configuration JSON file (default: the SSM parameter).",
+        ),
+        click.option(
+            "--config-parameter",
+            default=DEFAULT_CONFIG_PARAMETER,
+            show_default=True,
+            help="SSM parameter holding the configuration.",
+        ),
+        click.option(
+            "--default-config", is_flag=True, help="Use the built-in default configuration (90 days)."
+        ),
+        click.option(
+            "--report",
+            type=click.Path(dir_okay=False, writable=True, path_type=Path),
+            help="Write the JSON report (every image, outcome and reason) to this file.",
+        ),
+        click.option(
+            "--preview-timeout",
+            default=1800.0,
+            show_default=True,
+            help="Seconds to wait for lifecycle previews to complete.",
+        ),
+        click.option(
+            "--poll-interval", default=10.0, show_default=True, help="Seconds between preview polls."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _check_sources(config_file: Path | None, use_default: bool) -> None:
+    if config_file is not None and use_default:
+        fail("give at most one of --config and --default-config", EXIT_USAGE)
+
+
+@cli.command()
+@_common
+@click.pass_obj
+@user_errors
+def plan(
+    ctx: CliContext,
+    config_file: Path | None,
+    config_parameter: str,
+    default_config: bool,
+    report: Path | None,
+    preview_timeout: float,
+    poll_interval: float,
+) -> None:
+    """Dry run: what the configuration would archive, and what it protects and why.
+
+    Starts one lifecycle preview per selected repository (a simulation: no image changes),
+    discovers images in use by ECS and Lambda, and applies the same guard as the scheduled run.
+    """
+    _check_sources(config_file, default_config)
+    text = _config_text(ctx, config_file, config_parameter, default_config)
+    run = _guarded(
+        ctx,
+        config_text=text,
+        dry_run=True,
+        max_tps=20.0,
+        concurrency=1,
+        preview_timeout=preview_timeout,
+        poll_interval=poll_interval,
+    )
+    _finish(ctx, run, report)
+
+
+@cli.command()
+@_common
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--max-tps",
+    default=20.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1, max=1000),
+    help="UpdateImageStorageClass calls per second.",
+)
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.pass_obj
+@user_errors
+def archive(
+    ctx: CliContext,
+    config_file: Path | None,
+    config_parameter: str,
+    default_config: bool,
+    report: Path | None,
+    preview_timeout: float,
+    poll_interval: float,
+    yes: bool,
+    max_tps: float,
+    concurrency: int,
+) -> None:
+    """Archive for real what ``plan`` shows, after confirmation (or with --yes).
+
+    The configuration's ``dryRun`` governs the scheduled runs only: here the prompt is the
+    safety. Images in use or protected are never archived.
+    """
+    _check_sources(config_file, default_config)
+    text = _config_text(ctx, config_file, config_parameter, default_config)
+    common: dict[str, Any] = {
+        "max_tps": max_tps,
+        "concurrency": concurrency,
+        "preview_timeout": preview_timeout,
+        "poll_interval": poll_interval,
+    }
+    planned = None
+    if not yes:
+        preview = _guarded(ctx, config_text=text, dry_run=True, **common)
+        render_run(preview, out=progress_console if ctx.output_json else console)
+        if preview.candidates == 0:
+            emit(ctx, preview.summary(), lambda: console.print("nothing to archive"))
+            return
+        question = (
+            f"Archive {preview.candidates} image(s) ({human_bytes(preview.bytes_to_archive)}) in "
+            f"{sum(1 for r in preview.repositories if r.to_archive)} repositories? Archived images "
+            "are billed for at least 90 days and take up to ~20 minutes to restore"
+        )
+        if not click.confirm(question, default=False, err=True):
+            raise CliFailure("aborted: nothing was archived", 1)
+        planned = (preview.plan, preview.messages)
+    run = _guarded(ctx, config_text=text, dry_run=False, plan=planned, **common)
+    _finish(ctx, run, report)
+
+
+def _guarded(ctx: CliContext, **kwargs: Any) -> LocalRun:
+    verbose = bool(click.get_current_context().find_root().params.get("verbose"))
+    try:
+        return _run(ctx, verbose=verbose, **kwargs)
+    except PreviewTimeout as exc:
+        raise CliFailure(exc.message, EXIT_TIMEOUT) from None

@@ -1,0 +1,39 @@
+"""``ecr-archiver sync-exclusions``: the exclusion reconcile from a laptop, against the emulator."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.integration.cli.conftest import Run
+
+PATH = "/ecr-archiver/pull-time-exclusions/"
+SCANNER = "arn:aws:iam::123456789012:role/scanner"
+BY_HAND = "arn:aws:iam::123456789012:role/by-hand"
+
+
+def test_dry_run_shows_the_changes_and_makes_none(run: Run, ssm: Any, ecr: Any):
+    ssm.put_parameter(Name=f"{PATH}team", Value=SCANNER, Type="StringList")
+    ecr.register_pull_time_update_exclusion(principalArn=BY_HAND)
+    result = run("--json", "sync-exclusions", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert (body["to_add"], body["to_remove"]) == ([SCANNER], [BY_HAND])
+    assert ecr.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == [BY_HAND]
+
+
+def test_sync_makes_the_list_equal_the_declarations(run: Run, ssm: Any, ecr: Any):
+    ssm.put_parameter(Name=f"{PATH}team", Value=SCANNER, Type="StringList")
+    ecr.register_pull_time_update_exclusion(principalArn=BY_HAND)
+    result = run("sync-exclusions")
+    assert result.exit_code == 0, result.stderr
+    assert "scanner" in result.stdout
+    assert ecr.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == [SCANNER]
+
+
+def test_an_invalid_declaration_is_refused_with_exit_3(run: Run, ssm: Any, ecr: Any):
+    ssm.put_parameter(Name=f"{PATH}team", Value="not-an-arn", Type="String")
+    result = run("sync-exclusions")
+    assert result.exit_code == 3
+    assert "refused" in result.stdout
+    assert ecr.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == []
