@@ -63,7 +63,7 @@ pytest: $(STAMP) ## Every pytest tier in one run (one summary line)
 build: $(STAMP) ## sam build (no Docker; arm64 wheels)
 	$(BIN)/sam build --parallel
 
-test: lint build pytest ## The CI gate: lint + sam build + every pytest tier
+test: lint build pytest security ## The CI gate: lint + sam build + every pytest tier + checkov
 
 demo: $(STAMP) ## The whole flow on the embedded emulator
 	$(PY) -m ecr_emulator.demo
@@ -87,3 +87,22 @@ clean: ## Remove build output and caches (keeps .venv)
 
 distclean: clean ## clean, and remove .venv
 	rm -rf $(VENV)
+
+# -- security scan (issue #9) ------------------------------------------------------------------
+# checkov pins its own boto3, which conflicts with ours, so it lives in a venv of its own under
+# .venv (make distclean removes it). It scans template.yaml offline; each suppression is justified
+# inline in the template (Metadata.checkov.skip[].comment).
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV    := $(VENV)/checkov
+CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+
+.PHONY: security
+security: $(CHECKOV_STAMP) ## checkov over template.yaml (own venv, offline); must be clean
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml \
+	  --framework cloudformation --skip-download --compact --quiet
+
+$(CHECKOV_STAMP): | $(STAMP)
+	rm -rf $(CHECKOV_VENV)
+	$(PY) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	@touch $@

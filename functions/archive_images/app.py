@@ -13,6 +13,7 @@ from ecr_archiver.adapters.s3 import ObjectStore
 from ecr_archiver.adapters.sqs import WorkQueue
 from ecr_archiver.archiving.errors import PreviewNotReady
 from ecr_archiver.archiving.models import WorkMessage
+from ecr_archiver.archiving.ratelimit import TokenBucket
 from ecr_archiver.archiving.settings import WorkerSettings
 from ecr_archiver.archiving.worker import WorkerLimits, archive_candidates
 from ecr_archiver.observability import logger, metrics, tracer
@@ -25,6 +26,11 @@ LIMITS = WorkerLimits(
     safety_margin_ms=SETTINGS.time_budget_margin_seconds * 1000,
     force_dry_run=SETTINGS.dry_run,
 )
+# One bucket for the execution environment, shared by warm invocations: it starts at one token and
+# saves up at most a quarter second of calls while the worker is between repositories, so the
+# round trips around each repository (preview page, DescribeImages, report, next message) do not
+# cost archive throughput. The sustained rate stays ARCHIVE_MAX_TPS (see ratelimit.py).
+BUCKET = TokenBucket(LIMITS.max_tps, burst=LIMITS.max_tps * 0.25, initial=1.0)
 # With BatchSize 1 every failure is an "entire batch" failure: report it as a batch item failure
 # instead of failing the invocation (the message is retried either way; the Errors alarm stays
 # for real crashes).
@@ -43,10 +49,23 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str
             queue=queue,
             remaining_ms=lambda_context.get_remaining_time_in_millis,
             limits=LIMITS,
+            bucket=BUCKET,
+            delivery_id=record.message_id,
         )
-    except PreviewNotReady:
-        # The one place "not ready" becomes a batch item failure, retried after a short wait.
-        queue.change_visibility(record.receipt_handle, SETTINGS.preview_retry_seconds)
+    except Exception as exc:
+        # The one place a failed message is explained. SQS retries it and, after the queue's
+        # maxReceiveCount, moves it to the dead-letter queue: the last such line says why.
+        logger.warning(
+            "work message failed; SQS retries it",
+            extra={
+                "error": getattr(exc, "code", type(exc).__name__),
+                "reason": str(exc),
+                "receive_count": int(record.attributes.approximate_receive_count),
+            },
+        )
+        if isinstance(exc, PreviewNotReady):
+            # "Not ready" is retried after a short wait, not the full visibility timeout.
+            queue.change_visibility(record.receipt_handle, SETTINGS.preview_retry_seconds)
         raise
     return result.model_dump(mode="json", by_alias=True)
 

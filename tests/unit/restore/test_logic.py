@@ -100,6 +100,16 @@ class TestRestoringAnArchivedImage:
         assert (metric("RestoresRequested"), metric("ReferrersRestored")) == (1, 2)
         assert metric("RestoresAlreadyActive") == 0
 
+    def test_counts_the_bytes_it_brings_back_for_the_dashboard(self, registry: FakeRegistry) -> None:
+        # Given an archived image of 1234 bytes (the fake's size)
+        registry.add_image("team/app", ("v1",), status=ImageStatus.ARCHIVED)
+        # When it is restored, Then its size is counted once
+        restore_image(request(tag="v1"), registry=registry, allowed=ALL)
+        assert metric("BytesRestored") == 1234
+        # And asking again (now ACTIVATING) counts nothing more
+        restore_image(request(tag="v1"), registry=registry, allowed=ALL)
+        assert metric("BytesRestored") == 1234
+
 
 class TestNothingToRestore:
     def test_an_activating_image_is_reported_and_nothing_new_is_started(self, registry: FakeRegistry) -> None:

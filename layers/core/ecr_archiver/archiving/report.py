@@ -1,13 +1,16 @@
 """The per run and repository report in S3, written as it goes so memory stays flat.
 
-Layout under ``reports/<runId>/<repository>/``: ``images/<invocation>-<chunk>.jsonl`` holds one
-:class:`ImageRecord` per line, flushed every ``chunk_size`` records; ``report.json`` is written
-when the repository finishes and holds the summary plus the list of image parts.
+Layout under ``reports/<runId>/<repository>/``: ``images/<invocation>-<attempt>-<chunk>.jsonl``
+holds one :class:`ImageRecord` per line, flushed every ``chunk_size`` records; ``report.json`` is
+written when the repository finishes and holds the summary plus the list of image parts;
+``deliveries/<message id>.json`` marks an SQS message as handled. The attempt id keeps a retried
+invocation from overwriting the parts an earlier attempt wrote before it failed.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -28,15 +31,27 @@ def protected_set_key(run_id: str, repository: str) -> str:
     return f"{report_prefix(run_id, repository)}protected.json"
 
 
+def delivery_key(run_id: str, repository: str, delivery_id: str) -> str:
+    return f"{report_prefix(run_id, repository)}deliveries/{delivery_id}.json"
+
+
 class ReportWriter:
     """Thread-safe JSON Lines writer: archiving threads add records, full chunks go to S3."""
 
     def __init__(
-        self, store: ReportStore, run_id: str, repository: str, *, invocation: int, chunk_size: int = 5000
+        self,
+        store: ReportStore,
+        run_id: str,
+        repository: str,
+        *,
+        invocation: int,
+        chunk_size: int = 5000,
+        attempt: str | None = None,
     ) -> None:
         self._store = store
         self._prefix = report_prefix(run_id, repository)
         self._invocation = invocation
+        self._attempt = attempt or uuid.uuid4().hex[:8]
         self._chunk_size = chunk_size
         self._lines: list[str] = []
         self._chunk = 0
@@ -57,7 +72,7 @@ class ReportWriter:
         if not self._lines:
             return
         self._chunk += 1
-        key = f"{self._prefix}images/{self._invocation:05d}-{self._chunk:04d}.jsonl"
+        key = f"{self._prefix}images/{self._invocation:05d}-{self._attempt}-{self._chunk:04d}.jsonl"
         self._store.put_text(key, "\n".join(self._lines) + "\n", content_type="application/x-ndjson")
         self._lines = []
 

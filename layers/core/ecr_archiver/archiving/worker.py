@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import single_metric
@@ -34,7 +35,7 @@ from ecr_archiver.archiving.models import (
 )
 from ecr_archiver.archiving.protection import Guard
 from ecr_archiver.archiving.ratelimit import TokenBucket
-from ecr_archiver.archiving.report import ReportWriter
+from ecr_archiver.archiving.report import ReportWriter, delivery_key
 from ecr_archiver.errors import (
     EcrArchiverError,
     ImageNotFound,
@@ -135,6 +136,14 @@ def _is_candidate_action(result: dict[str, Any]) -> bool:
     return action.get("type") == "TRANSITION" and action.get("targetStorageClass") == "ARCHIVE"
 
 
+class _ReadFailed(Exception):
+    """A preview or DescribeImages read failed after the SDK's retries, before its page was handled."""
+
+    def __init__(self, error: EcrArchiverError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 def _same_policy(returned: str | None, message: WorkMessage) -> bool:
     if not returned:
         return False
@@ -157,8 +166,10 @@ class _Run:
         remaining_ms: Callable[[], int],
         limits: WorkerLimits,
         bucket: TokenBucket | None,
+        delivery_id: str | None = None,
     ) -> None:
         self.message = message
+        self.delivery_id = delivery_id
         self.repo = message.repository
         self.registry = registry
         self.store = store
@@ -188,6 +199,32 @@ class _Run:
         if self.message.protected_ref is not None:
             return ProtectedSet.model_validate(self.store.get_json(self.message.protected_ref.key))
         return ProtectedSet()
+
+    # -- at-least-once delivery ---------------------------------------------------------
+    def handled_before(self) -> RepositoryResult | None:
+        """The result of an earlier delivery of this very SQS message, if one completed.
+
+        A redelivery (a lost delete, an expired visibility timeout) must not redo the work: the
+        retry would report our own archives as ALREADY_ARCHIVED and rewrite report.json.
+        """
+        if self.delivery_id is None:
+            return None
+        key = delivery_key(self.message.run_id, self.repo, self.delivery_id)
+        if next(iter(self.store.list_keys(key)), None) is None:
+            return None
+        logger.info("duplicate delivery; already handled", extra={"repository": self.repo, "key": key})
+        return RepositoryResult.model_validate(self.store.get_json(key))
+
+    def remember(self, result: RepositoryResult) -> None:
+        if self.delivery_id is not None:
+            key = delivery_key(self.message.run_id, self.repo, self.delivery_id)
+            self.store.put_json(key, result.model_dump(mode="json", by_alias=True))
+
+    def read[T](self, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except EcrArchiverError as exc:
+            raise _ReadFailed(exc) from exc
 
     # -- preview ------------------------------------------------------------------------
     def out_of_time(self) -> bool:
@@ -284,7 +321,10 @@ class _Run:
             if _is_candidate_action(r) and r.get("storageClass") == "STANDARD"
         ]
         details = (
-            {d.digest: d for d in self.registry.describe_images_by_digest(self.repo, wanted)}
+            {
+                d.digest: d
+                for d in self.read(lambda: list(self.registry.describe_images_by_digest(self.repo, wanted)))
+            }
             if wanted
             else {}
         )
@@ -319,11 +359,15 @@ class _Run:
 
     # -- the whole invocation -----------------------------------------------------------
     def run(self) -> RepositoryResult:
+        earlier = self.handled_before()
+        if earlier is not None:
+            return earlier
         page = self.first_page()
         if page is None:
             return self.finish(RepositoryStatus.PREVIEW_FAILED)
         token, offset = self.cursor.page_token, self.cursor.offset
         outcome: str | int = "done"
+        failed: EcrArchiverError | None = None
         pool = ThreadPoolExecutor(max_workers=self.limits.concurrency, thread_name_prefix="archive")
         try:
             while True:
@@ -337,16 +381,46 @@ class _Run:
                 if self.out_of_time():
                     outcome = 0
                     break
-                page = self.registry.get_preview_page(
-                    self.repo, next_token=token, page_size=self.limits.page_size
+                page = self.read(
+                    partial(
+                        self.registry.get_preview_page,
+                        self.repo,
+                        next_token=token,
+                        page_size=self.limits.page_size,
+                    )
                 )
+                if page.get("status") != "COMPLETE":
+                    # The preview expired (or was replaced) between two pages: its remaining
+                    # results are gone, not finished. The continuation restarts the preview.
+                    outcome = 0
+                    break
+        except _ReadFailed as exc:
+            failed = exc.error
         finally:
             pool.shutdown(wait=True)
+        if failed is not None:
+            return self.checkpoint(
+                failed, Cursor(page_token=token, offset=offset, invocation=self.cursor.invocation + 1)
+            )
         if isinstance(outcome, int):
             return self.continue_later(
                 Cursor(page_token=token, offset=outcome, invocation=self.cursor.invocation + 1)
             )
         return self.finish(RepositoryStatus.COMPLETE, capped=outcome == "capped")
+
+    def checkpoint(self, error: EcrArchiverError, cursor: Cursor) -> RepositoryResult:
+        """After a read failed mid-repository, keep what was done and carry on from ``cursor``.
+
+        Retrying the message instead would start over and report this invocation's archives as
+        ALREADY_ARCHIVED, losing them from the report and the metrics.
+        """
+        if (cursor.page_token, cursor.offset) == (self.cursor.page_token, self.cursor.offset):
+            raise error  # nothing handled yet: SQS retries the message as it is
+        logger.warning(
+            "checkpointed after an error",
+            extra={"repository": self.repo, "error": error.code, "reason": error.message},
+        )
+        return self.continue_later(cursor)
 
     def continue_later(self, cursor: Cursor) -> RepositoryResult:
         previous = self.message.cursor
@@ -373,6 +447,7 @@ class _Run:
             totals=totals,
         )
         self.emit(result, cursor=cursor.model_dump(by_alias=True))
+        self.remember(result)
         return result
 
     def finish(self, status: RepositoryStatus, *, capped: bool = False) -> RepositoryResult:
@@ -389,6 +464,7 @@ class _Run:
         if status is RepositoryStatus.PREVIEW_FAILED:
             metrics.add_metric(name="PreviewsFailed", unit=MetricUnit.Count, value=1)
         self.emit(result)
+        self.remember(result)
         return result
 
     def emit(self, result: RepositoryResult, **extra: Any) -> None:
@@ -425,10 +501,12 @@ def archive_candidates(
     remaining_ms: Callable[[], int],
     limits: WorkerLimits,
     bucket: TokenBucket | None = None,
+    delivery_id: str | None = None,
 ) -> RepositoryResult:
     """Archive (or, in a dry run, report) one repository's safe preview candidates.
 
-    Raises ``PreviewNotReady`` when the message should be retried later.
+    ``delivery_id`` (the SQS message id) makes a redelivered message a no-op once one delivery
+    completed. Raises ``PreviewNotReady`` when the message should be retried later.
     """
     return _Run(
         message,
@@ -438,4 +516,5 @@ def archive_candidates(
         remaining_ms=remaining_ms,
         limits=limits,
         bucket=bucket,
+        delivery_id=delivery_id,
     ).run()

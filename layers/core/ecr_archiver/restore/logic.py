@@ -71,6 +71,7 @@ def restore_image(
         status, started = _start_restore(image, registry)
         if started:
             metrics.add_metric(name="RestoresRequested", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name="BytesRestored", unit=MetricUnit.Bytes, value=image.size_bytes)
             logger.info("restore started", extra={**where, "tags": list(image.tags), "status": status.value})
             referrers = _restore_archived_referrers(image, registry) if request.include_referrers else []
             return _response(image, status, referrers)
