@@ -26,9 +26,12 @@ class ObjectStore:
         self.put_text(key, json.dumps(document, default=str, separators=(",", ":")))
 
     def get_json(self, key: str) -> Any:
+        return json.loads(self.get_text(key))
+
+    def get_text(self, key: str) -> str:
         with aws_errors():
-            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        return json.loads(body)
+            body: bytes = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return body.decode()
 
     def list_keys(self, prefix: str) -> Iterator[str]:
         with aws_errors():

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -12,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ecr_archiver.adapters.ecr import EcrRegistry
+from ecr_archiver.adapters.s3 import ObjectStore
 from ecr_archiver.cli.context import CliContext
 from ecr_archiver.cli.main import (
     EXIT_AWS,
@@ -22,6 +21,7 @@ from ecr_archiver.cli.main import (
     fail,
     user_errors,
 )
+from ecr_archiver.cli.reports import archived_images
 from ecr_archiver.cli.signing import signed_request
 from ecr_archiver.errors import EcrArchiverError
 from ecr_archiver.models import ImageRef
@@ -145,31 +145,14 @@ def _wait(
     return [final[str(r)] for r in refs]
 
 
-def _refs_from_report(path: Path) -> list[ImageRef]:
-    """Every image a run archived, from its JSON (or JSON Lines) report."""
-    text = path.read_text()
-    try:
-        doc: Any = json.loads(text)
-        records = doc.get("images", []) if isinstance(doc, dict) else doc
-    except json.JSONDecodeError:
-        records = [json.loads(line) for line in text.splitlines() if line.strip()]
-    refs = []
-    for rec in records:
-        if str(rec.get("outcome", "")).upper() == "ARCHIVED":
-            repo = rec.get("repository") or (doc.get("repository") if isinstance(doc, dict) else None)
-            refs.append(ImageRef(repository=repo, digest=rec["digest"]))
-    if not refs:
-        fail(f"{path} lists no ARCHIVED images")
-    return refs
-
-
 @cli.command()
 @click.argument("image", required=False)
 @click.option(
     "--from-report",
     "report",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Restore every image a run archived (rollback of a bad run).",
+    metavar="REPORT",
+    help="Restore every image a run archived (rollback): a report file, or the run's "
+    "s3://BUCKET/reports/<runId>/ prefix.",
 )
 @click.option("--wait", is_flag=True, help="Poll until ACTIVE (restores take up to ~20 minutes).")
 @click.option("--timeout", default=1800.0, show_default=True, help="Seconds to wait with --wait.")
@@ -187,7 +170,7 @@ def _refs_from_report(path: Path) -> list[ImageRef]:
 def restore(
     ctx: CliContext,
     image: str | None,
-    report: Path | None,
+    report: str | None,
     wait: bool,
     timeout: float,
     interval: float,
@@ -199,7 +182,11 @@ def restore(
     """Restore IMAGE (REPO:TAG or REPO@DIGEST) from ARCHIVE to STANDARD."""
     if bool(image) == bool(report):
         fail("give exactly one of IMAGE or --from-report", 2)
-    refs = _refs_from_report(report) if report else [ImageRef.parse(image or "")]
+    refs = (
+        archived_images(report, lambda bucket: ObjectStore(bucket, ctx.client("s3")))
+        if report
+        else [ImageRef.parse(image or "")]
+    )
     target = _resolve_target(ctx, api_url, stack_name, direct)
     results, failures = [], []
     for ref in refs:
