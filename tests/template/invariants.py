@@ -22,6 +22,43 @@ def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {n: r for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
 
 
+#: What the layer Makefile must pass pip: Lambda's python3.13 arm64 wheels whatever the build host.
+LAYER_PIP_FLAGS = (
+    "--platform manylinux2014_aarch64",
+    "--implementation cp",
+    "--python-version 3.13",
+    "--only-binary=:all:",
+)
+
+
+def layer_makefile_services(makefile: Path) -> list[str]:
+    """``BOTOCORE_SERVICES`` of the layer Makefile: the botocore models the layer keeps."""
+    for line in makefile.read_text().splitlines():
+        if line.startswith("BOTOCORE_SERVICES"):
+            return line.split("=", 1)[1].split()
+    return []
+
+
+def layer_makefile_violations(makefile: Path, target: str) -> list[str]:
+    """The layer is built for Lambda arm64 cp313, pruned and precompiled."""
+    if not makefile.is_file():
+        return [f"{makefile.name}: missing (BuildMethod makefile needs layers/core/Makefile)"]
+    text = makefile.read_text()
+    out: list[str] = []
+    if f"\n{target}:" not in text:
+        out.append(f"layers/core/Makefile: no {target} target")
+    for flag in LAYER_PIP_FLAGS:
+        if flag not in text:
+            out.append(f"layers/core/Makefile: pip must get {flag}")
+    if "$(ARTIFACTS_DIR)/python" not in text:
+        out.append("layers/core/Makefile: must install into $(ARTIFACTS_DIR)/python")
+    if not layer_makefile_services(makefile) or "botocore/data" not in text:
+        out.append("layers/core/Makefile: must prune botocore/data to BOTOCORE_SERVICES")
+    if "compileall" not in text or "unchecked-hash" not in text:
+        out.append("layers/core/Makefile: must precompile with --invalidation-mode unchecked-hash")
+    return out
+
+
 def foundation_violations(template: dict[str, Any], root: Path = ROOT) -> list[str]:
     """Everything the foundation promises about template.yaml."""
     out: list[str] = []
@@ -43,10 +80,14 @@ def foundation_violations(template: dict[str, Any], root: Path = ROOT) -> list[s
     if len(layers) != 1:
         out.append(f"expected exactly one shared layer, found {sorted(layers)}")
     for name, layer in layers.items():
-        if layer.get("Metadata", {}).get("BuildMethod") != "python3.13":
-            out.append(f"{name}: Metadata.BuildMethod must be python3.13")
+        metadata = layer.get("Metadata", {})
+        if metadata.get("BuildMethod") != "makefile":
+            out.append(f"{name}: Metadata.BuildMethod must be makefile (layers/core/Makefile)")
+        if metadata.get("BuildArchitecture") != "arm64":
+            out.append(f"{name}: Metadata.BuildArchitecture must be arm64")
         if layer["Properties"].get("ContentUri") != "layers/core":
             out.append(f"{name}: ContentUri must be layers/core")
+        out.extend(layer_makefile_violations(root / "layers" / "core" / "Makefile", f"build-{name}"))
 
     params = template.get("Parameters", {})
     if params.get("DryRun", {}).get("Default") != "true":

@@ -1,4 +1,4 @@
-"""The `sam build` output: the layer holds ecr_archiver and arm64 dependencies.
+"""The `sam build` output: the layer holds ecr_archiver and arm64 dependencies, pruned and precompiled.
 
 `make test` runs `sam build` before pytest. Outside CI, if nothing was built, the test skips;
 under CI=true a missing build is a failure.
@@ -7,12 +7,37 @@ under CI=true a missing build is a failure.
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 
 import pytest
 
 from tests.template.conftest import ROOT
+from tests.template.invariants import layer_makefile_services, layer_makefile_violations
 
 BUILD = ROOT / ".aws-sam" / "build"
+LAYER_MAKEFILE = ROOT / "layers" / "core" / "Makefile"
+#: Lambda extracts at most 250 MB per function (layers included); the product's budget is 25 MB.
+LAYER_MAX_BYTES = 25_000_000
+#: Services reached without an explicit client("...") in our code: X-Ray (the X-Ray SDK's
+#: sampling client behind Powertools Tracer).
+IMPLICIT_SERVICES = {"xray"}
+_CLIENT_CALL = re.compile(r"""(?:\bclient|client_for)\((?:[^()"']*,\s*)?["']([a-z0-9-]+)["']""")
+
+
+def services_called_by_the_code() -> set[str]:
+    """Every AWS service the Lambda code makes a client for (``client("ecr")``,
+    ``sessions.client_for(arn, "ecs")``), the operator CLI excepted (it is not in the layer)."""
+    found: set[str] = set()
+    sources = [
+        *(ROOT / "layers" / "core" / "ecr_archiver").rglob("*.py"),
+        *(ROOT / "functions").rglob("*.py"),
+    ]
+    for path in sources:
+        if "cli" in path.relative_to(ROOT).parts:
+            continue
+        found.update(_CLIENT_CALL.findall(path.read_text()))
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +76,51 @@ def test_every_function_is_built(layer_dir) -> None:  # type: ignore[no-untyped-
 
     for name in functions(load_template()):
         assert (BUILD / name / "app.py").is_file(), f"{name} was not built"
+
+
+def test_the_layer_makefile_keeps_every_service_the_code_calls() -> None:
+    called = services_called_by_the_code()
+    assert {"ecr", "sqs", "s3", "ssm"} <= called, called  # the parser still finds the clients
+    assert called | IMPLICIT_SERVICES <= set(layer_makefile_services(LAYER_MAKEFILE))
+
+
+def test_the_layer_makefile_invariant_catches_a_host_build(tmp_path: Path) -> None:
+    # Given a Makefile that installs host wheels and neither prunes nor precompiles
+    bad = tmp_path / "Makefile"
+    bad.write_text("build-CoreLayer:\n\tpip install --target $(ARTIFACTS_DIR)/python -r requirements.txt\n")
+    # When checked, then each omission is reported
+    problems = layer_makefile_violations(bad, "build-CoreLayer")
+    assert "layers/core/Makefile: pip must get --platform manylinux2014_aarch64" in problems
+    assert "layers/core/Makefile: must prune botocore/data to BOTOCORE_SERVICES" in problems
+    assert "layers/core/Makefile: must precompile with --invalidation-mode unchecked-hash" in problems
+    assert layer_makefile_violations(LAYER_MAKEFILE, "build-CoreLayer") == []
+
+
+def test_the_layer_fits_the_size_budget(layer_dir) -> None:  # type: ignore[no-untyped-def]
+    size = sum(p.stat().st_size for p in layer_dir.parent.rglob("*") if p.is_file())
+    assert size <= LAYER_MAX_BYTES, f"layer is {size / 1e6:.2f} MB unzipped (budget 25 MB)"
+
+
+def test_botocore_data_is_pruned_to_the_services_the_code_calls(layer_dir) -> None:  # type: ignore[no-untyped-def]
+    data = layer_dir / "botocore" / "data"
+    kept = {p.name for p in data.iterdir() if p.is_dir()}
+    assert kept == set(layer_makefile_services(LAYER_MAKEFILE))
+    assert services_called_by_the_code() | IMPLICIT_SERVICES <= kept
+    for name in ("endpoints.json", "partitions.json", "sdk-default-configuration.json", "_retry.json"):
+        assert (data / name).is_file(), f"botocore/data/{name} must stay"
+    for service in kept:
+        assert list((data / service).glob("*/service-2.json*")), f"{service} has no service model"
+
+
+def test_the_layer_ships_unchecked_bytecode_and_no_cli(layer_dir) -> None:  # type: ignore[no-untyped-def]
+    for module in (
+        "ecr_archiver/observability",
+        "ecr_archiver/archiving/worker",
+        "botocore/client",
+        "pydantic/main",
+    ):
+        path = layer_dir / module
+        (pyc,) = (path.parent / "__pycache__").glob(f"{path.name}.cpython-313.pyc")
+        flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
+        assert flags == 0b01, f"{pyc.name}: expected an unchecked-hash pyc (flags {flags:#b})"
+    assert not (layer_dir / "ecr_archiver" / "cli").exists(), "the operator CLI does not belong in the layer"

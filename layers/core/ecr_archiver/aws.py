@@ -2,22 +2,30 @@
 
 Only adapters call :func:`client`. Clients honour ``AWS_ENDPOINT_URL`` (boto3 reads it
 natively), which is how the CLI and tests reach the local emulator.
+
+boto3 and botocore are imported on the first client, not at module import: a handler's cold
+start then pays for the SDK only when it makes its first AWS call (benchmarks/RESULTS.md). The
+first client is also where Powertools Tracer patches the SDK (:func:`observability.patch_sdk`).
 """
 
 from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import boto3
-from botocore.config import Config
+from ecr_archiver.observability import patch_sdk
+
+if TYPE_CHECKING:
+    from botocore.config import Config
 
 USER_AGENT = "ecr-archiver/0.1.0"
 
 
 def retry_config(*, mode: str | None = None, max_attempts: int | None = None) -> Config:
     """botocore retry config; adaptive mode adds client-side rate limiting on throttles."""
+    from botocore.config import Config
+
     return Config(
         retries={
             "mode": cast(Any, mode or os.environ.get("AWS_RETRY_MODE", "adaptive")),
@@ -32,6 +40,9 @@ def retry_config(*, mode: str | None = None, max_attempts: int | None = None) ->
 
 @cache
 def _cached_client(service: str, region: str | None, profile: str | None, endpoint_url: str | None) -> Any:
+    import boto3.session
+
+    patch_sdk()
     session = boto3.session.Session(profile_name=profile, region_name=region)
     return session.client(service, config=retry_config(), endpoint_url=endpoint_url)  # type: ignore[call-overload]
 

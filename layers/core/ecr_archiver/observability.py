@@ -3,11 +3,17 @@
 Every handler and logic module imports these singletons so that log keys, the metric
 namespace and the trace service name stay identical across functions.
 Configuration comes from the ``POWERTOOLS_*`` environment variables the template sets.
+
+The Tracer is created with ``auto_patch=False`` and patches the SDK (Powertools' default: every
+module the X-Ray SDK supports) in :func:`patch_sdk`, which ``ecr_archiver.aws`` calls before it
+creates the first client. Patching at import would import botocore during every cold start,
+before the handler needs it; patching before the first client traces exactly the same calls.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,7 +22,21 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "ecr-archiver")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ECRArchiver")
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = Tracer(service=SERVICE, auto_patch=False)
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 
-__all__ = ["NAMESPACE", "SERVICE", "MetricUnit", "logger", "metrics", "tracer"]
+_patch_lock = threading.Lock()
+_patched: list[bool] = []  # one element once patched
+
+
+def patch_sdk() -> None:
+    """Patch the modules X-Ray traces (botocore, ...) once; a no-op when tracing is disabled."""
+    if _patched:
+        return
+    with _patch_lock:
+        if not _patched:
+            tracer.patch()
+            _patched.append(True)
+
+
+__all__ = ["NAMESPACE", "SERVICE", "MetricUnit", "logger", "metrics", "patch_sdk", "tracer"]

@@ -32,3 +32,25 @@ def test_an_idle_bucket_does_not_save_up_more_than_its_burst():
     for _ in range(11):
         bucket.acquire()
     assert abs(clock.now - 101.0) < 1e-6
+
+
+def test_a_burst_bucket_starts_with_one_token_and_saves_up_idle_time_up_to_its_burst():
+    clock = FakeClock()
+    bucket = TokenBucket(20, burst=5, initial=1, clock=clock, sleep=clock.sleep)
+    # a fresh bucket paces from the first call: 1 free token, then 20 per second
+    for _ in range(21):
+        bucket.acquire()
+    assert abs(clock.now - 1.0) < 1e-6
+    # 0.1 s idle saves 2 tokens, spent without waiting; the next one waits for the rate
+    clock.now += 0.1
+    bucket.acquire()
+    bucket.acquire()
+    assert abs(clock.now - 1.1) < 1e-6
+    bucket.acquire()
+    assert abs(clock.now - 1.15) < 1e-6
+    # a long idle saves no more than the burst
+    clock.now += 60
+    start = clock.now
+    for _ in range(6):
+        bucket.acquire()
+    assert abs(clock.now - start - 0.05) < 1e-6

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from botocore.exceptions import ClientError
+from typing import TYPE_CHECKING
 
 from ecr_archiver import errors
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 _BY_CODE: dict[str, type[errors.EcrArchiverError]] = {
     "RepositoryNotFoundException": errors.RepositoryNotFound,
@@ -42,5 +44,11 @@ def aws_errors() -> Iterator[None]:
     """``with aws_errors(): client.call(...)`` re-raises ClientError as a domain error."""
     try:
         yield
-    except ClientError as exc:
-        raise translate(exc) from exc
+    except Exception as exc:
+        # botocore is imported here, not at module import (cold start); by the time a call has
+        # failed, the SDK is loaded anyway.
+        from botocore.exceptions import ClientError
+
+        if isinstance(exc, ClientError):
+            raise translate(exc) from exc
+        raise

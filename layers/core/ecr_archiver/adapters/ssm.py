@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel, ConfigDict
 
 from ecr_archiver import aws
@@ -12,25 +11,42 @@ from ecr_archiver.adapters.errors import aws_errors
 from ecr_archiver.errors import ConfigInvalid
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
     from mypy_boto3_ssm import SSMClient
 
 
 class ConfigParameter:
-    """The configuration text; cached for ``POWERTOOLS_PARAMETERS_MAX_AGE`` seconds across warm starts."""
+    """The configuration text; cached for ``POWERTOOLS_PARAMETERS_MAX_AGE`` seconds across warm starts.
+
+    The Powertools provider (and its SSM client, and boto3) is made on the first read, so a
+    handler that builds this at import does not pay for the SDK during the import.
+    """
 
     def __init__(self, name: str, client: SSMClient | None = None) -> None:
         self.name = name
-        self._provider = parameters.SSMProvider(boto3_client=client or aws.client("ssm"))
+        self._client = client
+        self._provider: SSMProvider | None = None
+
+    @property
+    def provider(self) -> SSMProvider:
+        if self._provider is None:
+            from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+            self._provider = SSMProvider(boto3_client=self._client or aws.client("ssm"))
+        return self._provider
 
     def text(self) -> str:
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
         try:
-            value = self._provider.get(self.name)
-        except parameters.exceptions.GetParameterError as exc:
+            value = self.provider.get(self.name)
+        except GetParameterError as exc:
             raise ConfigInvalid(f"configuration parameter {self.name!r} cannot be read: {exc}") from None
         return str(value)
 
     def clear_cache(self) -> None:
-        self._provider.clear_cache()  # type: ignore[no-untyped-call]
+        if self._provider is not None:
+            self._provider.clear_cache()  # type: ignore[no-untyped-call]
 
 
 # -- parameters by path (pull-time exclusion sync, issue #6) ------------------------------------

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
 from ecr_archiver import aws
 from ecr_archiver.adapters.errors import aws_errors
 
@@ -27,6 +25,8 @@ class RoleSessions:
         """A boto3 client for ``service`` with the role's temporary credentials (read-only use)."""
         with aws_errors():
             creds = self._client.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
+        import boto3.session
+
         session = boto3.session.Session(
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],

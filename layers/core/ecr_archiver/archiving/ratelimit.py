@@ -2,6 +2,12 @@
 
 botocore's adaptive retry mode backs off once ECR throttles; the bucket keeps us from getting
 there, so a large run settles at ``ARCHIVE_MAX_TPS`` instead of oscillating around ECR's limit.
+
+The archive_images handler keeps one bucket per execution environment with a small burst
+(a quarter second of calls) that starts at one token: while the worker is between repositories
+(reading the preview, writing the report, receiving the next message) the bucket saves up what
+ECR's own bucket refills meanwhile, and the next repository spends it. Over any window the calls
+stay within ``rate * window + burst``; the sustained rate is unchanged.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ class TokenBucket:
         rate: float,
         *,
         burst: float | None = None,
+        initial: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -26,7 +33,7 @@ class TokenBucket:
         # Default burst of one token: smooth pacing, so a fresh bucket never exceeds the rate
         # within its first second (ECR counts per second, not per bucket lifetime).
         self.capacity = max(1.0, burst if burst is not None else 1.0)
-        self._tokens = self.capacity
+        self._tokens = self.capacity if initial is None else min(self.capacity, max(0.0, initial))
         self._clock = clock
         self._sleep = sleep
         self._last = clock()

@@ -1,0 +1,1 @@
+"""ecr-archiver benchmarks: ``python -m benchmarks.run --quick|--full`` (``make bench``)."""

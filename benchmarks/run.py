@@ -1,0 +1,442 @@
+"""Run the benchmarks and regenerate ``benchmarks/RESULTS.md`` and ``benchmarks/throughput.png``.
+
+``make bench`` (``--quick``): 1,000 candidates / 10 repositories at 20 TPS, 10,000 / 100 at a
+higher cap (100 TPS), and a continuation run whose scaled Lambda timeout splits every repository
+over several invocations. ``make bench-full`` (``--full``): 1k/10, 10k/100 and 100k/1,000 at
+20 TPS (100k alone is 5,000 s ideal; ``--tps-100k 200`` makes it 500 s and RESULTS.md says so),
+plus the continuation run. Every run also measures in-use discovery and cold start.
+
+Speed targets live here, never in pytest. Exit status is 0 when every exactly-once check passed
+(targets that are missed are reported, not failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks import coldstart
+from benchmarks.archive import Scenario, run_scenario
+from benchmarks.inuse import run_inuse
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "benchmarks"
+WORK = HERE / ".work"
+#: Hand-written before/after and caveats, appended to RESULTS.md.
+NOTES = HERE / "NOTES.md"
+TARGETS = {
+    "efficiency": 0.90,
+    "calls_per_image": 1.02,
+    "rss_growth": 2.0,
+    "import_ms": 300.0,
+    "layer_mb": 25.0,
+}
+
+
+def scenarios(args: argparse.Namespace) -> list[Scenario]:
+    lat = args.latency
+    continuation = Scenario(
+        1000, 10, tps=args.tps_continuation, latency=lat, time_scale=args.continuation_scale,
+        label="1,000/10 continuation",
+    )  # fmt: skip
+    if args.full:
+        return [
+            Scenario(1000, 10, tps=args.tps, latency=lat, time_scale=args.time_scale),
+            Scenario(10_000, 100, tps=args.tps_10k or args.tps, latency=lat, time_scale=args.time_scale),
+            Scenario(100_000, 1000, tps=args.tps_100k or args.tps, latency=lat, time_scale=args.time_scale),
+            continuation,
+        ]
+    return [
+        Scenario(1000, 10, tps=args.tps, latency=lat, time_scale=args.time_scale),
+        Scenario(10_000, 100, tps=args.tps_10k or 100.0, latency=lat, time_scale=args.time_scale),
+        continuation,
+    ]
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kib / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    load = os.getloadavg()
+    return {
+        "load": f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}",
+        "cpu": f"{os.cpu_count()} x {cpu} ({platform.machine()})",
+        "memory": mem,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def git_rev() -> str:
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        return rev.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
+    except OSError:
+        return "?"
+
+
+# -- report -----------------------------------------------------------------------------------
+def _ok(flag: bool) -> str:
+    return "yes" if flag else "**NO**"
+
+
+def _fmt_calls(calls: dict[str, int]) -> str:
+    short = {
+        "UpdateImageStorageClass": "Update",
+        "GetLifecyclePolicyPreview": "GetPreview",
+        "DescribeImages": "Describe",
+        "StartLifecyclePolicyPreview": "StartPreview",
+        "DescribeRepositories": "DescribeRepos",
+    }
+    return ", ".join(f"{short.get(op, op)} {n:,}" for op, n in calls.items())
+
+
+def plot(results: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+    by_tps: dict[float, list[dict[str, Any]]] = {}
+    for r in results:
+        if "continuation" in r["scenario"]["label"]:
+            continue
+        by_tps.setdefault(r["scenario"]["tps"], []).append(r)
+    xs_all = [r["scenario"]["candidates"] for r in results]
+    lo, hi = min(xs_all) * 0.7, max(xs_all) * 1.4
+    colours = iter(["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"])
+    for tps, rows in sorted(by_tps.items()):
+        colour = next(colours)
+        ax.plot([lo, hi], [lo / tps, hi / tps], "--", color=colour, alpha=0.7, label=f"ideal at {tps:g} TPS")
+        ax.plot(
+            [r["scenario"]["candidates"] for r in rows],
+            [r["work"]["seconds"] for r in rows],
+            "o",
+            color=colour,
+            markersize=8,
+            label=f"measured at {tps:g} TPS",
+        )
+        for r in rows:
+            ax.annotate(
+                f"{r['efficiency']:.3f}",
+                (r["scenario"]["candidates"], r["work"]["seconds"]),
+                textcoords="offset points",
+                xytext=(8, -12),
+                fontsize=9,
+            )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("archive candidates (100 per repository)")
+    ax.set_ylabel("archive wall time (s)")
+    ax.set_title("ecr-archiver: archive time vs the throttle-bound ideal (labels: efficiency)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_results(data: dict[str, Any], path: Path) -> None:
+    res: list[dict[str, Any]] = data["archive"]
+    inuse = data["inuse"]
+    cold = data["coldstart"]
+    sizes = data["sizes"]
+    args = data["args"]
+    m = data["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Generated by `python -m benchmarks.run {'--full' if args['full'] else '--quick'}` "
+        f"on {data['generated']} (git {data['git']}); took {data['elapsed_s'] / 60:.1f} min.",
+        "",
+        f"**Machine:** {m['cpu']}, {m['memory']} RAM, {m['os']}, Python {m['python']}. "
+        f"Load average (1/5/15 min) at the start: {m['load']}, at the end: {data['load_end']} "
+        "(other work shares the machine; timings scale with it).",
+        "",
+        "**Set-up.** The ECR emulator (moto + the archive-era extension) serves HTTP from the harness "
+        f"process with {args['latency'] * 1000:g} ms latency on every ECR call and a token bucket on "
+        "UpdateImageStorageClass (the TPS column). The planner and the worker are the real handlers "
+        "(`functions/plan_archive/app.py`, `functions/archive_images/app.py`) in their own subprocesses "
+        "(`benchmarks/lambda_sim.py`), talking to the emulator through `AWS_ENDPOINT_URL`. The worker "
+        "plays the SQS event source mapping (receive, invoke, delete) with `ARCHIVE_MAX_TPS` = the cap "
+        "and `ARCHIVE_CONCURRENCY` 8 (the template's), and a fake LambdaContext whose time runs "
+        "down in real time: the 900 s timeout and 60 s margin are multiplied by the time scale, so "
+        "continuations happen where a Lambda timeout would hit. Candidates are split evenly "
+        "(100 per repository), all older than the 90-day rule, a quarter tagged.",
+        "",
+    ]
+    if any(r["scenario"]["tps"] != 20 for r in res):
+        lines += [
+            "**TPS.** Runs above 20 TPS raise the emulator's cap *and* the worker's `ARCHIVE_MAX_TPS` "
+            "together to keep wall time small; the efficiency is measured against that run's own "
+            "ideal (candidates / TPS).",
+            "",
+        ]
+    lines += [
+        "## Archive throughput",
+        "",
+        "| candidates / repos | TPS | time scale (budget / margin) | ideal s | wall s | efficiency | "
+        "invocations (continuations) | ECR calls / image (floor) | + planner | throttled | "
+        "worker peak RSS MiB | planner ms / repo | exactly once |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in res:
+        s, w, p = r["scenario"], r["work"], r["plan"]
+        lines.append(
+            f"| {s['name']} | {s['tps']:g} | {s['time_scale']:g} ({w['budget_ms'] / 1000:g} s / "
+            f"{w['margin_ms'] / 1000:g} s) | {r['ideal_seconds']:.0f} | {w['seconds']:.1f} | "
+            f"**{r['efficiency']:.3f}** | {w['invocations']:,} ({w['continuations']:,}) | "
+            f"**{r['ecr_calls_per_image']:.4f}** ({r['calls_per_image_floor']:.4f}) | "
+            f"{r['ecr_calls_per_image_with_plan']:.4f} | {w['ecr_throttled']:,} | "
+            f"{w['peak_rss_mib']:.1f} | {p['seconds_per_repository'] * 1000:.1f} | {_ok(r['ok'])} |"
+        )
+    lines += ["", "ECR calls by operation (worker; planner):", ""]
+    for r in res:
+        lines.append(
+            f"- {r['scenario']['name']}: {_fmt_calls(r['work']['ecr_calls'])}; "
+            f"{_fmt_calls(r['plan']['ecr_calls'])}"
+        )
+    lines += [
+        "",
+        "Columns: *efficiency* = ideal / wall, the wall time being the worker phase (first SQS receive "
+        "to empty queue, continuations included). *ECR calls / image* counts the worker's ECR calls "
+        "minus throttled rejections, per archived image; *floor* is the least possible (one archive "
+        "call per image plus one preview page and one DescribeImages per 100 candidates of a "
+        "repository); *+ planner* adds the planner's calls (one StartLifecyclePolicyPreview per "
+        "repository, DescribeRepositories). *Peak RSS* is the worker process's `VmHWM` "
+        "(`/proc/self/status`; `ru_maxrss` is not used because Linux carries the forking "
+        "parent's peak into the child), emulator excluded. *Exactly once*: every candidate "
+        "ARCHIVED, successful UpdateImageStorageClass calls = candidates, one ARCHIVED report record "
+        "per candidate, no failed record, no invocation past its budget.",
+        "",
+        "![archive time vs candidates](throughput.png)",
+        "",
+        "## In-use discovery",
+        "",
+        f"{inuse['tasks']:,} ECS tasks in {inuse['clusters']} clusters (50 task definitions, "
+        "50 services) and "
+        f"{inuse['functions']} container-image Lambda functions (half with an alias on a published "
+        "version), inventoried by the planner's adapters against moto. moto answers ListTasks and "
+        "ListFunctions in one page; the *AWS* column counts the pages AWS would return (100 tasks, "
+        "50 functions per page).",
+        "",
+        "| source | calls (measured) | calls (AWS) | by operation | seconds |",
+        "|---|---|---|---|---|",
+        f"| ECS, {inuse['tasks']:,} tasks | {inuse['ecs_total']} | {inuse['ecs_total_aws']} | "
+        f"{_fmt_calls(inuse['ecs_calls_aws'])} | {inuse['ecs_seconds']:.2f} |",
+        f"| Lambda, {inuse['functions']} functions | {inuse['lambda_total']} | {inuse['lambda_total_aws']} | "
+        f"{_fmt_calls(inuse['lambda_calls_aws'])} | {inuse['lambda_seconds']:.2f} |",
+        "",
+        "## Cold start",
+        "",
+        "Import time of each handler module (`python -X importtime`, cumulative for `app`, median of "
+        "5 fresh interpreters after one warm-up that writes the bytecode cache). Lambda-like "
+        "interpreter: the venv's base Python 3.13 with `-s -S` and `PYTHONPATH` = function "
+        "directory, `benchmarks/.work/layer-host` (the layer requirements installed for this host) "
+        "and `layers/core`; `LAMBDA_TASK_ROOT` is set, so Powertools Tracer is enabled as in the "
+        "deployed functions.",
+        "",
+        "| handler | import median ms | runs ms | < 300 ms | + first AWS client, median ms |",
+        "|---|---|---|---|---|",
+    ]
+    for t in cold:
+        lines.append(
+            f"| {t['handler']} | **{t['median_ms']:.0f}** | "
+            f"{', '.join(str(round(x)) for x in t['runs_ms'])} | "
+            f"{_ok(t['median_ms'] < TARGETS['import_ms'])} | {t['first_client_ms']:.0f} |"
+        )
+    lines += [
+        "",
+        "*+ first AWS client*: what the first invocation adds before its first call, measured in the "
+        'same kind of fresh interpreter after `import app`: `ecr_archiver.aws.client("ecr")` (boto3 '
+        "import, Tracer patching the SDK, client creation). The handlers import boto3 lazily, so this "
+        "cost moved from the import to the first invocation; it is shown so the import figure is not "
+        "read as the whole cold start.",
+    ]
+    lines += ["", "Unzipped size of the `sam build` artifacts (`.aws-sam/build`):", ""]
+    if sizes:
+        lines += ["| artifact | MB |", "|---|---|"]
+        lines += [f"| {name} | {size / 1e6:.2f} |" for name, size in sizes.items()]
+    else:
+        lines.append("_`.aws-sam/build` missing: run `make build` first._")
+    lines += ["", "## Targets", "", "| target | figure | met |", "|---|---|---|"]
+    lines += [f"| {name} | {figure} | {_ok(met)} |" for name, figure, met in data["targets"]]
+    lines += ["", *data.get("notes", []), ""]
+    path.write_text("\n".join(lines))
+
+
+def evaluate(data: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    res = [r for r in data["archive"] if "continuation" not in r["scenario"]["label"]]
+    out: list[tuple[str, str, bool]] = []
+    for r in res:
+        if r["scenario"]["candidates"] >= 10_000:
+            out.append(
+                (
+                    f"efficiency >= 0.90 at {r['scenario']['name']}",
+                    f"{r['efficiency']:.3f} ({r['scenario']['tps']:g} TPS)",
+                    r["efficiency"] >= TARGETS["efficiency"],
+                )
+            )
+    worst = max(res, key=lambda r: r["ecr_calls_per_image"])
+    out.append(
+        (
+            "<= 1.02 ECR calls per archived image (worker, no throttled retries)",
+            f"max {worst['ecr_calls_per_image']:.4f} ({worst['scenario']['name']})",
+            worst["ecr_calls_per_image"] <= TARGETS["calls_per_image"] + 1e-9,
+        )
+    )
+    by_size = {r["scenario"]["candidates"]: r for r in res}
+    if 10_000 in by_size and 100_000 in by_size:
+        a, b = by_size[10_000]["work"]["peak_rss_mib"], by_size[100_000]["work"]["peak_rss_mib"]
+        out.append(
+            (
+                "worker peak RSS grows < 2x from 10k to 100k",
+                f"{a:.1f} -> {b:.1f} MiB ({b / a:.2f}x)",
+                b / a < 2,
+            )
+        )
+    elif 1000 in by_size and 10_000 in by_size:
+        a, b = by_size[1000]["work"]["peak_rss_mib"], by_size[10_000]["work"]["peak_rss_mib"]
+        out.append(
+            (
+                "worker peak RSS grows < 2x (quick: 1k -> 10k; 10k -> 100k needs --full)",
+                f"{a:.1f} -> {b:.1f} MiB ({b / a:.2f}x)",
+                b / a < 2,
+            )
+        )
+    slowest = max(data["coldstart"], key=lambda t: t["median_ms"])
+    out.append(
+        (
+            "every handler imports in < 300 ms (median)",
+            f"slowest {slowest['handler']} {slowest['median_ms']:.0f} ms",
+            slowest["median_ms"] < TARGETS["import_ms"],
+        )
+    )
+    layer = data["sizes"].get("CoreLayer")
+    out.append(
+        (
+            "layer <= 25 MB unzipped",
+            f"{layer / 1e6:.2f} MB" if layer else "not built",
+            bool(layer) and layer <= TARGETS["layer_mb"] * 1e6,
+        )
+    )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="1k/10 at --tps, 10k/100 at 100 TPS (default)")
+    mode.add_argument("--full", action="store_true", help="1k, 10k and 100k candidates")
+    parser.add_argument("--tps", type=float, default=20.0, help="UpdateImageStorageClass cap (default 20)")
+    parser.add_argument("--tps-10k", type=float, default=None, help="cap for the 10k run (quick: 100)")
+    parser.add_argument("--tps-100k", type=float, default=None, help="cap for the 100k run (default --tps)")
+    parser.add_argument("--latency", type=float, default=0.020, help="seconds per ECR call (default 0.020)")
+    parser.add_argument(
+        "--time-scale", type=float, default=0.01, help="Lambda timeout/margin multiplier (0.01: 9 s / 0.6 s)"
+    )
+    parser.add_argument(
+        "--continuation-scale",
+        type=float,
+        default=0.002,
+        help="time scale of the continuation run (1.8 s / 0.12 s)",
+    )
+    parser.add_argument("--tps-continuation", type=float, default=50.0)
+    parser.add_argument("--skip-coldstart", action="store_true")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="re-render RESULTS.md and the plot from benchmarks/.work/results.json (no runs)",
+    )
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args(argv)
+    if args.report_only:
+        data = json.loads((WORK / "results.json").read_text())
+        data["notes"] = [NOTES.read_text()] if NOTES.is_file() else []
+        plot(data["archive"], args.out.parent / "throughput.png")
+        write_results(data, args.out)
+        print(f"re-rendered {args.out} from {WORK / 'results.json'}")
+        return 0
+    started = time.perf_counter()
+    at_start = machine()
+    WORK.mkdir(parents=True, exist_ok=True)
+
+    results = []
+    for scenario in scenarios(args):
+        print(
+            f"archive {scenario.name} at {scenario.tps:g} TPS (ideal {scenario.ideal_seconds:.0f} s)",
+            flush=True,
+        )
+        r = run_scenario(scenario, WORK / scenario.name.replace("/", "-").replace(",", "").replace(" ", "-"))
+        print(
+            f"  efficiency {r['efficiency']:.3f}, {r['ecr_calls_per_image']:.4f} ECR calls/image, "
+            f"peak RSS {r['work']['peak_rss_mib']:.1f} MiB, exactly once: {r['ok']}",
+            flush=True,
+        )
+        results.append(r)
+    print("in-use discovery: 1,000 ECS tasks, 200 Lambda functions", flush=True)
+    inuse = run_inuse()
+    cold = []
+    if not args.skip_coldstart:
+        print("cold start: handler imports", flush=True)
+        cold = [
+            {
+                "handler": t.handler,
+                "median_ms": t.median_ms,
+                "runs_ms": list(t.runs_ms),
+                "first_client_ms": t.first_client_ms,
+            }
+            for t in coldstart.import_timings()
+        ]
+    data: dict[str, Any] = {
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "git": git_rev(),
+        "machine": at_start,
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "archive": results,
+        "inuse": inuse,
+        "coldstart": cold,
+        "sizes": coldstart.artifact_sizes(),
+    }
+    data["elapsed_s"] = time.perf_counter() - started
+    data["load_end"] = machine()["load"]
+    data["targets"] = evaluate(data) if cold else []
+    data["notes"] = [NOTES.read_text()] if NOTES.is_file() else []
+    (WORK / "results.json").write_text(json.dumps(data, indent=2, default=str))
+    plot(results, args.out.parent / "throughput.png")
+    write_results(data, args.out)
+    for name, figure, met in data["targets"]:
+        print(f"{'ok ' if met else 'MISS'} {name}: {figure}")
+    print(f"wrote {args.out} and {args.out.parent / 'throughput.png'}")
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
