@@ -63,7 +63,7 @@ pytest: $(STAMP) ## Every pytest tier in one run (one summary line)
 build: $(STAMP) ## sam build (no Docker; arm64 wheels)
 	$(BIN)/sam build --parallel
 
-test: lint build pytest security ## The CI gate: lint + sam build + every pytest tier + checkov
+test: lint build security pytest ## The CI gate: lint, sam build, checkov, then every pytest tier (summary line last)
 
 demo: $(STAMP) ## The whole flow on the embedded emulator
 	$(PY) -m ecr_emulator.demo

@@ -21,7 +21,7 @@ from ecr_archiver.settings import load_settings
 
 SETTINGS = load_settings(WorkerSettings)
 LIMITS = WorkerLimits(
-    max_tps=SETTINGS.archive_max_tps,
+    max_tps=SETTINGS.instance_max_tps,
     concurrency=SETTINGS.archive_concurrency,
     safety_margin_ms=SETTINGS.time_budget_margin_seconds * 1000,
     force_dry_run=SETTINGS.dry_run,
@@ -29,7 +29,7 @@ LIMITS = WorkerLimits(
 # One bucket for the execution environment, shared by warm invocations: it starts at one token and
 # saves up at most a quarter second of calls while the worker is between repositories, so the
 # round trips around each repository (preview page, DescribeImages, report, next message) do not
-# cost archive throughput. The sustained rate stays ARCHIVE_MAX_TPS (see ratelimit.py).
+# cost archive throughput. The sustained rate stays this instance's share (see ratelimit.py).
 BUCKET = TokenBucket(LIMITS.max_tps, burst=LIMITS.max_tps * 0.25, initial=1.0)
 # With BatchSize 1 every failure is an "entire batch" failure: report it as a batch item failure
 # instead of failing the invocation (the message is retried either way; the Errors alarm stays

@@ -106,6 +106,15 @@ def test_the_worker_reports_batch_item_failures_with_bounded_concurrency(resourc
     assert resources["ArchiveWorkQueue"]["Properties"]["VisibilityTimeout"] >= timeout
 
 
+def test_workers_are_told_how_many_share_the_archive_rate(resources):
+    props = resources["ArchiveImagesFunction"]["Properties"]
+    env = props["Environment"]["Variables"]
+    scaling = props["Events"]["Work"]["Properties"]["ScalingConfig"]
+    # the divisor each worker uses must be the same parameter that caps the workers
+    assert env["WORKER_MAX_CONCURRENCY"] == scaling["MaximumConcurrency"]
+    assert env["ARCHIVE_MAX_TPS"] == {"Ref": "ArchiveMaxTps"}
+
+
 def test_the_report_bucket_is_encrypted_private_tls_only_and_expires(resources):
     props = resources["ArchiveReportBucket"]["Properties"]
     assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]

@@ -73,3 +73,12 @@ def test_a_repository_excluded_by_the_first_entry_can_be_selected_by_a_later_one
 def test_a_repository_no_entry_includes_is_not_selected():
     cfg = parse_config({"repositories": [{"include": ["team-a/*"]}]})
     assert cfg.selection_for("team-b/web") is None
+
+
+def test_workers_share_the_account_wide_archive_rate():
+    from ecr_archiver.archiving.settings import WorkerSettings
+    from ecr_archiver.settings import load_settings
+
+    env = {"WORK_QUEUE_URL": "q", "REPORT_BUCKET": "bucket", "ARCHIVE_MAX_TPS": "20"}
+    assert load_settings(WorkerSettings, env).instance_max_tps == 20
+    assert load_settings(WorkerSettings, {**env, "WORKER_MAX_CONCURRENCY": "4"}).instance_max_tps == 5

@@ -22,10 +22,21 @@ class WorkerSettings(EnvSettings):
     report_bucket: str = Field(alias="REPORT_BUCKET", min_length=3)
     #: Checked again here, so a forced dry run holds even for messages planned before the change.
     dry_run: bool = Field(default=True, alias="DRY_RUN")
-    #: UpdateImageStorageClass calls per second, per worker instance.
+    #: UpdateImageStorageClass calls per second for the whole account, shared by every worker.
     archive_max_tps: float = Field(default=20.0, alias="ARCHIVE_MAX_TPS", gt=0, le=1000)
+    #: How many workers may run at once (the event source's MaximumConcurrency).
+    worker_max_concurrency: int = Field(default=1, alias="WORKER_MAX_CONCURRENCY", ge=1, le=1000)
     archive_concurrency: int = Field(default=8, alias="ARCHIVE_CONCURRENCY", ge=1, le=64)
     #: Stop submitting this long before the Lambda timeout and re-enqueue a continuation.
     time_budget_margin_seconds: int = Field(default=60, alias="TIME_BUDGET_MARGIN_SECONDS", ge=1, le=600)
     #: Visibility timeout given to a message whose preview is not ready yet.
     preview_retry_seconds: int = Field(default=60, alias="PREVIEW_RETRY_SECONDS", ge=0, le=43_200)
+
+    @property
+    def instance_max_tps(self) -> float:
+        """This instance's share of the account-wide rate.
+
+        Workers cannot see each other, so each takes an equal share: with every worker busy the
+        account stays at ARCHIVE_MAX_TPS instead of N times it (and throttled retries).
+        """
+        return self.archive_max_tps / self.worker_max_concurrency
