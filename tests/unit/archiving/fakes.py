@@ -50,6 +50,7 @@ class FakeImage:
     media_type: str = "application/vnd.oci.image.manifest.v1+json"
     candidate: bool = True  # the preview selects it for TRANSITION
     preview_tags: list[str] | None = None  # tags the preview snapshot saw, if not the current ones
+    listed_by: str | None = None  # digest of a manifest list referencing this image
 
 
 @dataclass
@@ -148,6 +149,9 @@ class FakeRegistry:
                 raise errors.ImageNotFound("gone")
             if image.status is not ImageStatus.ACTIVE:
                 raise errors.StorageClassUpdateNotSupported("already archived")
+            parent = self.images.get(image.listed_by or "")
+            if parent is not None and parent.status is ImageStatus.ACTIVE:
+                raise errors.StorageClassUpdateNotSupported("referenced by an active manifest list")
             image.status = ImageStatus.ARCHIVED
             self.archived.append(image.digest)
             return ImageStatus.ARCHIVED

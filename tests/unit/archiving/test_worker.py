@@ -391,3 +391,42 @@ def test_protected_images_are_counted_in_a_metric_by_reason(registry, harness, c
     blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     protected = {b["Reason"]: b["ImagesProtected"] for b in blobs if "ImagesProtected" in b}
     assert protected == {"PROTECTED_TAG": [2.0], "REFERRER_ARTIFACT": [1.0]}
+
+
+# -- manifest lists ---------------------------------------------------------------------------
+INDEX = "application/vnd.oci.image.index.v1+json"
+
+
+def test_index_children_refused_before_their_index_are_archived_after_it(registry, harness):
+    # Given untagged children that the preview lists before their (tagged, unprotected) index
+    registry.add(FakeImage(digest(1), listed_by=digest(3)))
+    registry.add(FakeImage(digest(2), listed_by=digest(3)))
+    registry.add(FakeImage(digest(3), ["v1"], media_type=INDEX))
+    # When the worker runs
+    result = harness.run(message())
+    # Then the children, refused at first, are archived once the index is, each recorded once
+    assert sorted(registry.archived) == [digest(1), digest(2), digest(3)]
+    assert [r["outcome"] for r in harness.store.records()].count("ARCHIVED") == 3
+    assert len(harness.store.records()) == 3
+    assert result.totals.archived == 3
+
+
+def test_a_child_whose_index_stays_active_is_skipped_once_not_failed(registry, harness):
+    # Given a child whose index is not a candidate (it stays ACTIVE)
+    registry.add(FakeImage(digest(1), listed_by=digest(3)))
+    registry.add(FakeImage(digest(3), ["v1"], media_type=INDEX, candidate=False))
+    # When the worker runs
+    result = harness.run(message())
+    # Then ECR's refusal stands: one SKIPPED record, nothing failed
+    assert registry.archived == []
+    assert harness.outcome_of(digest(1)) == ("SKIPPED", "UPDATE_NOT_SUPPORTED")
+    assert (result.totals.skipped, result.totals.failed) == (1, 0)
+    assert registry.calls["UpdateImageStorageClass"] == 2  # tried, then retried after the rest
+
+
+def test_a_tagged_image_refused_by_ecr_is_not_retried(registry, harness):
+    registry.add(FakeImage(digest(1), ["v1"], listed_by=digest(3)))
+    registry.add(FakeImage(digest(3), ["v2"], media_type=INDEX, candidate=False))
+    harness.run(message())
+    assert harness.outcome_of(digest(1)) == ("SKIPPED", "UPDATE_NOT_SUPPORTED")
+    assert registry.calls["UpdateImageStorageClass"] == 1

@@ -33,7 +33,7 @@ from ecr_archiver.archiving.models import (
     Totals,
     WorkMessage,
 )
-from ecr_archiver.archiving.protection import Guard
+from ecr_archiver.archiving.protection import Guard, is_index
 from ecr_archiver.archiving.ratelimit import TokenBucket
 from ecr_archiver.archiving.report import ReportWriter, delivery_key
 from ecr_archiver.errors import (
@@ -184,6 +184,10 @@ class _Run:
         self.lock = threading.Lock()
         self.bucket = bucket or TokenBucket(limits.max_tps)
         self.in_flight = threading.Semaphore(limits.concurrency)
+        # Untagged manifests ECR refused because a manifest list still references them: the list
+        # is usually a later candidate of this same run (children are pushed before their index),
+        # so they are tried once more after everything else, before being reported.
+        self.deferred: list[dict[str, Any]] = []
         self.report = ReportWriter(
             store,
             message.run_id,
@@ -277,13 +281,18 @@ class _Run:
             self.tally.count(record)
         self.report.add(record)
 
-    def _archive(self, base: dict[str, Any]) -> ImageRecord:
+    def _archive(self, base: dict[str, Any], *, may_defer: bool = False) -> ImageRecord | None:
+        """Archive one image; ``None`` when it was deferred (recorded later by ``settle_deferred``)."""
         ref = ImageRef(repository=self.repo, digest=base["digest"])
         try:
             status = self.registry.update_storage_class(ref, "ARCHIVE")
         except ImageNotFound:
             return ImageRecord(**base, outcome=Outcome.SKIPPED, reason=SkipReason.IMAGE_NOT_FOUND)
         except StorageClassUpdateNotSupported:
+            if may_defer:
+                with self.lock:
+                    self.deferred.append(base)
+                return None
             return ImageRecord(**base, outcome=Outcome.SKIPPED, reason=SkipReason.UPDATE_NOT_SUPPORTED)
         except EcrArchiverError as exc:
             return ImageRecord(**base, outcome=Outcome.FAILED, reason=exc.code)
@@ -294,21 +303,39 @@ class _Run:
             return ImageRecord(**base, outcome=Outcome.ARCHIVED)
         return ImageRecord(**base, outcome=Outcome.FAILED, reason=f"UnexpectedStatus:{status}")
 
-    def _submit(self, pool: ThreadPoolExecutor, base: dict[str, Any]) -> None:
+    def _submit(self, pool: ThreadPoolExecutor, base: dict[str, Any], *, may_defer: bool = False) -> None:
         self.submitted += 1
         if self.dry_run:
             self.record(ImageRecord(**base, outcome=Outcome.WOULD_ARCHIVE))
             return
         self.in_flight.acquire()
         self.bucket.acquire()
-        future = pool.submit(self._archive, base)
+        future = pool.submit(self._archive, base, may_defer=may_defer)
         future.add_done_callback(self._done)
 
-    def _done(self, future: Future[ImageRecord]) -> None:
+    def _done(self, future: Future[ImageRecord | None]) -> None:
         try:
-            self.record(future.result())
+            record = future.result()
+            if record is not None:
+                self.record(record)
         finally:
             self.in_flight.release()
+
+    def settle_deferred(self, *, retry: bool) -> None:
+        """Try deferred index children once more (their list was archived meanwhile), or report them.
+
+        Without ``retry`` (the invocation stops early) they are reported UPDATE_NOT_SUPPORTED now,
+        so every image is still recorded exactly once; the next run selects them again.
+        """
+        deferred, self.deferred = self.deferred, []
+        for base in deferred:
+            record = None
+            if retry and not self.out_of_time():
+                self.bucket.acquire()
+                record = self._archive(base)
+            self.record(
+                record or ImageRecord(**base, outcome=Outcome.SKIPPED, reason=SkipReason.UPDATE_NOT_SUPPORTED)
+            )
 
     def process_page(self, pool: ThreadPoolExecutor, results: list[dict[str, Any]], offset: int) -> str | int:
         """Handle ``results[offset:]``; returns ``"done"``, ``"capped"`` or the index to resume at."""
@@ -354,7 +381,7 @@ class _Run:
                 return "capped"
             if self.out_of_time():
                 return index
-            self._submit(pool, base)
+            self._submit(pool, base, may_defer=not tags and detail is not None and not is_index(detail))
         return "done"
 
     # -- the whole invocation -----------------------------------------------------------
@@ -398,6 +425,7 @@ class _Run:
             failed = exc.error
         finally:
             pool.shutdown(wait=True)
+        self.settle_deferred(retry=failed is None and outcome in ("done", "capped"))
         if failed is not None:
             return self.checkpoint(
                 failed, Cursor(page_token=token, offset=offset, invocation=self.cursor.invocation + 1)
