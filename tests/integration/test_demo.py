@@ -51,6 +51,9 @@ def test_the_scheduled_run_archived_and_never_touched_in_use_or_protected_images
     assert outcome.archived > 300
     assert outcome.archived_bytes > 0
     assert outcome.failed == 0
+    # the real run does what the dry-run plan said: multi-arch children included, none refused
+    assert outcome.archived == outcome.plan_would_archive
+    assert outcome.other_skips.get("UPDATE_NOT_SUPPORTED", 0) == 0
     in_use_and_protected = [*outcome.seeded.in_use.values(), *outcome.seeded.protected.values()]
     assert {outcome.statuses[key] for key in in_use_and_protected} == {"ACTIVE"}
     # every kind of protection the seed sets up shows up in the reports
