@@ -5,66 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-ARCHIVE_AFTER_30_DAYS_EXPIRE_AFTER_365 = {
-    "rules": [
-        {
-            "rulePriority": 1,
-            "description": "Archive images older than 30 days",
-            "selection": {
-                "tagStatus": "any",
-                "countType": "sinceImagePushed",
-                "countUnit": "days",
-                "countNumber": 30,
-            },
-            "action": {"type": "transition", "targetStorageClass": "archive"},
-        },
-        {
-            "rulePriority": 2,
-            "description": "Expire images archived for more than 365 days",
-            "selection": {
-                "tagStatus": "any",
-                "storageClass": "archive",
-                "countType": "sinceImageTransitioned",
-                "countUnit": "days",
-                "countNumber": 365,
-            },
-            "action": {"type": "expire"},
-        },
-    ]
-}
+from tests.unit.lifecycle import aws_examples
 
-ARCHIVE_NOT_PULLED_90_DAYS = {
-    "rules": [
-        {
-            "rulePriority": 1,
-            "description": "Archive images not pulled in 90 days",
-            "selection": {
-                "tagStatus": "any",
-                "countType": "sinceImagePulled",
-                "countUnit": "days",
-                "countNumber": 90,
-            },
-            "action": {"type": "transition", "targetStorageClass": "archive"},
-        }
-    ]
-}
-
-ARCHIVE_PROD_OLDER_THAN_30_DAYS = {
-    "rules": [
-        {
-            "rulePriority": 1,
-            "description": "Archive production images older than 30 days",
-            "selection": {
-                "tagStatus": "tagged",
-                "tagPatternList": ["prod*"],
-                "countType": "sinceImagePushed",
-                "countUnit": "days",
-                "countNumber": 30,
-            },
-            "action": {"type": "transition", "targetStorageClass": "archive"},
-        }
-    ]
-}
+# AWS's documented example policies, verbatim: one copy, shared with the validator's unit tests.
+ARCHIVE_AFTER_30_DAYS_EXPIRE_AFTER_365: dict[str, Any] = json.loads(aws_examples.COMBINED_ARCHIVE_THEN_EXPIRE)
+ARCHIVE_NOT_PULLED_90_DAYS: dict[str, Any] = json.loads(aws_examples.ARCHIVE_NOT_PULLED_90_DAYS)
+ARCHIVE_PROD_OLDER_THAN_30_DAYS: dict[str, Any] = json.loads(aws_examples.ARCHIVE_PROD_OLDER_THAN_30_DAYS)
 
 
 def rule(
