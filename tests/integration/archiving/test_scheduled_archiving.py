@@ -313,6 +313,26 @@ def test_an_image_in_use_in_another_account_is_protected_through_a_configured_ro
     assert stack.outcome("team-a/api", in_use) == ("SKIPPED", "IN_USE_DIGEST")
 
 
+def test_an_image_in_use_in_another_region_is_protected_when_that_region_is_configured(stack: Stack):
+    # Given a service in eu-west-1 deploying our us-east-1 image by tag
+    in_use = stack.old_image("team-a/api", ["v3"])
+    other = boto3.client("ecs", region_name="eu-west-1")
+    other.register_task_definition(
+        family="eu", containerDefinitions=[{"name": "c", "image": f"{HOST}/team-a/api:v3", "memory": 128}]
+    )
+    other.create_cluster(clusterName="eu")
+    other.create_service(cluster="eu", serviceName="eu", taskDefinition="eu", desiredCount=0)
+    stack.config(
+        dryRun=False, protect={"inUse": {"ecs": True, "lambda": False, "regions": [REGION, "eu-west-1"]}}
+    )
+    # When a run is planned and worked
+    stack.plan()
+    stack.work_all()
+    # Then the other region's use protects the image
+    assert stack.emulator.image_status("team-a/api", in_use) == "ACTIVE"
+    assert stack.outcome("team-a/api", in_use) == ("SKIPPED", "IN_USE_TAG")
+
+
 def test_the_platform_images_of_an_in_use_index_are_not_archived(stack: Stack):
     # Given an old multi-arch index, tagged v1, that an ECS service deploys by tag
     index, children = stack.emulator.push_index(

@@ -89,6 +89,9 @@ class InUseProtection(_ConfigModel):
     ecs: bool = True
     lambda_: bool = Field(default=True, alias="lambda")
     role_arns: list[Annotated[str, Field(pattern=_ROLE_ARN)]] = Field(default=[], alias="roleArns")
+    #: Regions whose ECS and Lambda run images from this registry (this account and every role);
+    #: empty means the function's own region only.
+    regions: list[Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")]] = []
 
 
 class Protection(_ConfigModel):

@@ -9,33 +9,45 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ecr_archiver import aws
 from ecr_archiver.adapters.ecs import EcsInventory
 from ecr_archiver.adapters.lambda_ import LambdaInventory
 from ecr_archiver.adapters.sts import RoleSessions
 from ecr_archiver.archiving.config import ArchiveConfig
 from ecr_archiver.archiving.inuse import ImageUseSource
 
-#: ``service name -> boto3 client``; ``None`` means the adapters' default clients.
-ClientFactory = Callable[[str], Any]
+#: ``(service name, region or None) -> boto3 client``; ``None`` means the adapters' default clients.
+ClientFactory = Callable[[str, str | None], Any]
 
 
 def in_use_sources(config: ArchiveConfig, *, clients: ClientFactory | None = None) -> list[ImageUseSource]:
-    """ECS and Lambda inventories in this account, and in every role the configuration names."""
+    """ECS and Lambda inventories in this account and every configured role, in every configured region.
 
-    def client(service: str) -> Any:
-        return clients(service) if clients is not None else None
+    Images of one registry often run in other accounts and regions (a shared registry, ecrm #36):
+    each (identity, region) pair is inventoried, and everything found protects the image.
+    """
+
+    def client(service: str, region: str | None) -> Any:
+        if clients is not None:
+            return clients(service, region)
+        return aws.client(service, region=region) if region else None
 
     in_use = config.protect.in_use
+    regions: list[str | None] = list(dict.fromkeys(in_use.regions)) or [None]
     sources: list[ImageUseSource] = []
-    if in_use.ecs:
-        sources.append(EcsInventory(client("ecs")))
-    if in_use.lambda_:
-        sources.append(LambdaInventory(client("lambda")))
-    if in_use.role_arns:
-        sessions = RoleSessions(client("sts"))
-        for arn in in_use.role_arns:
-            if in_use.ecs:
-                sources.append(EcsInventory(sessions.client_for(arn, "ecs"), label=f"ecs[{arn}]"))
-            if in_use.lambda_:
-                sources.append(LambdaInventory(sessions.client_for(arn, "lambda"), label=f"lambda[{arn}]"))
+    for region in regions:
+        where = f"@{region}" if region else ""
+        if in_use.ecs:
+            sources.append(EcsInventory(client("ecs", region), label=f"ecs{where}"))
+        if in_use.lambda_:
+            sources.append(LambdaInventory(client("lambda", region), label=f"lambda{where}"))
+        if in_use.role_arns:
+            sessions = RoleSessions(client("sts", None))
+            for arn in in_use.role_arns:
+                if in_use.ecs:
+                    ecs = sessions.client_for(arn, "ecs", region=region)
+                    sources.append(EcsInventory(ecs, label=f"ecs[{arn}]{where}"))
+                if in_use.lambda_:
+                    lam = sessions.client_for(arn, "lambda", region=region)
+                    sources.append(LambdaInventory(lam, label=f"lambda[{arn}]{where}"))
     return sources

@@ -86,11 +86,11 @@ class CliContext:
     def effective_region(self) -> str:
         return self.session.region_name or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
-    def client(self, service: str, *, config: Config | None = None) -> Any:
+    def client(self, service: str, region: str | None = None, *, config: Config | None = None) -> Any:
         """A client on the chosen credentials; ``--endpoint-url`` targets the emulator."""
         return self.session.client(  # type: ignore[call-overload]
             service,
-            region_name=self.effective_region,
+            region_name=region or self.effective_region,
             endpoint_url=self.endpoint_url,
             config=config or retry_config(),
         )
