@@ -14,6 +14,7 @@ from typing import Any
 from ecr_archiver import errors
 from ecr_archiver.archiving.inuse import ImageUse
 from ecr_archiver.archiving.worker import WorkerLimits
+from ecr_archiver.cli.local_run import MemoryStore
 from ecr_archiver.lifecycle.policy import canonical_policy_text, parse_lifecycle_policy, policy_hash
 from ecr_archiver.models import ImageDetail, ImageRef, ImageStatus
 
@@ -183,25 +184,12 @@ class FakeQueue:
         return [json.loads(body) for body, _ in self.sent]
 
 
-class FakeStore:
+class FakeStore(MemoryStore):
+    """The CLI's in-memory report bucket, plus a reader of every record written."""
+
     bucket = "reports-bucket"
 
-    def __init__(self) -> None:
-        self.objects: dict[str, str] = {}
-
-    def put_text(self, key: str, text: str, *, content_type: str = "application/json") -> None:
-        self.objects[key] = text
-
-    def put_json(self, key: str, document: Any) -> None:
-        self.objects[key] = json.dumps(document, default=str)
-
-    def get_json(self, key: str) -> Any:
-        return json.loads(self.objects[key])
-
-    def list_keys(self, prefix: str) -> Iterator[str]:
-        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
-
-    def records(self) -> list[dict[str, Any]]:
+    def all_records(self) -> list[dict[str, Any]]:
         return [
             json.loads(line)
             for key, text in sorted(self.objects.items())

@@ -63,7 +63,7 @@ class Harness:
         )
 
     def outcome_of(self, d: str) -> tuple[str, str | None]:
-        (record,) = [r for r in self.store.records() if r["digest"] == d]
+        (record,) = [r for r in self.store.all_records() if r["digest"] == d]
         return record["outcome"], record.get("reason")
 
 
@@ -124,7 +124,7 @@ def test_a_protected_tag_added_after_the_preview_still_protects_the_image(regist
     # Then the current tag protects it, and the report shows the current tags
     assert registry.archived == []
     assert harness.outcome_of(digest(1)) == ("SKIPPED", "PROTECTED_TAG")
-    (record,) = harness.store.records()
+    (record,) = harness.store.all_records()
     assert record["tags"] == ["feature-x", "prod-7"]
 
 
@@ -295,7 +295,7 @@ def test_a_continuation_across_two_invocations_archives_every_candidate_exactly_
     assert len(registry.archived) == 250
     assert second.status is RepositoryStatus.COMPLETE
     assert second.totals.archived == 250
-    assert len(harness.store.records()) == 250
+    assert len(harness.store.all_records()) == 250
 
 
 def test_a_dry_run_continuation_reports_every_candidate_exactly_once(registry, harness):
@@ -303,7 +303,7 @@ def test_a_dry_run_continuation_reports_every_candidate_exactly_once(registry, h
         registry.add(FakeImage(digest(n)))
     harness.run(message(dry_run=True), budget=Budget(remaining_ms=1000 + 60 * 10, per_call_ms=10))
     harness.run(WorkMessage.model_validate_json(harness.queue.sent[-1][0]))
-    digests = [r["digest"] for r in harness.store.records()]
+    digests = [r["digest"] for r in harness.store.all_records()]
     assert sorted(digests) == sorted(digest(n) for n in range(150))
 
 
@@ -353,7 +353,7 @@ def test_the_report_lists_every_image_with_outcome_reason_tags_size_and_rule(reg
     report = harness.store.get_json(result.report_key)
     assert report["totals"]["archived"] == 1
     assert report["totals"]["protected"] == {"PROTECTED_TAG": 1}
-    records = {r["digest"]: r for r in harness.store.records()}
+    records = {r["digest"]: r for r in harness.store.all_records()}
     assert records[digest(1)] | {"pushedAt": None} == {
         "digest": digest(1),
         "tags": ["latest"],
@@ -406,8 +406,8 @@ def test_index_children_refused_before_their_index_are_archived_after_it(registr
     result = harness.run(message())
     # Then the children, refused at first, are archived once the index is, each recorded once
     assert sorted(registry.archived) == [digest(1), digest(2), digest(3)]
-    assert [r["outcome"] for r in harness.store.records()].count("ARCHIVED") == 3
-    assert len(harness.store.records()) == 3
+    assert [r["outcome"] for r in harness.store.all_records()].count("ARCHIVED") == 3
+    assert len(harness.store.all_records()) == 3
     assert result.totals.archived == 3
 
 

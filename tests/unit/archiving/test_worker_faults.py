@@ -72,7 +72,7 @@ def test_a_redelivered_message_returns_the_first_result_and_does_nothing(registr
     second = run(harness)
     assert second == first
     assert sum(registry.calls.values()) == calls
-    assert len(harness.store.records()) == 150
+    assert len(harness.store.all_records()) == 150
 
 
 def test_another_message_of_the_same_repository_is_not_mistaken_for_a_redelivery(
@@ -95,7 +95,7 @@ def test_a_read_failing_after_progress_checkpoints_instead_of_losing_the_page(
     # Then the first page's outcomes are written and counted, and a continuation starts at page two
     assert result.status is RepositoryStatus.CONTINUED
     assert result.totals.archived == 100
-    assert len(harness.store.records()) == 100
+    assert len(harness.store.all_records()) == 100
     (body,) = harness.queue.bodies()
     assert body["cursor"] == {"pageToken": "p100", "offset": 0, "invocation": 2}
     assert body["totals"]["archived"] == 100
@@ -106,7 +106,7 @@ def test_a_read_failing_before_any_progress_fails_the_message(registry: FlakyReg
     harness = Harness(registry)
     with pytest.raises(errors.AwsServiceError, match="internal error"):
         run(harness)
-    assert harness.store.records() == []
+    assert harness.store.all_records() == []
     assert harness.queue.sent == []
 
 
@@ -125,4 +125,4 @@ def test_a_retried_attempt_does_not_overwrite_the_parts_of_an_earlier_one() -> N
         writer = ReportWriter(store, "run-1", REPO, invocation=1)
         writer.add(ImageRecord(digest=digest(1), outcome=outcome))
         writer.flush()
-    assert sorted(r["outcome"] for r in store.records()) == ["ARCHIVED", "SKIPPED"]
+    assert sorted(r["outcome"] for r in store.all_records()) == ["ARCHIVED", "SKIPPED"]
