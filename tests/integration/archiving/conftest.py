@@ -7,15 +7,11 @@ receive, invoke, delete the messages the handler did not report as failed.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -23,6 +19,7 @@ import pytest
 
 from ecr_archiver.archiving.config import DEFAULT_CONFIG
 from ecr_archiver.observability import metrics
+from ecr_emulator.runner import load_handler, sqs_event
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG_NAME = "/ecr-archiver/config"
@@ -30,18 +27,6 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 OLD = timedelta(days=200)  # older than the default 90-day sinceImagePulled rule
-
-
-def load_handler(function: str) -> ModuleType:
-    """Import ``functions/<function>/app.py`` as a fresh module (every handler module is ``app``)."""
-    name = f"_handler_{function}_{uuid.uuid4().hex}"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -118,21 +103,7 @@ class Stack:
         if not messages:
             return None
         message = messages[0]
-        event = {
-            "Records": [
-                {
-                    "messageId": message["MessageId"],
-                    "receiptHandle": message["ReceiptHandle"],
-                    "body": message["Body"],
-                    "attributes": {"ApproximateReceiveCount": "1"},
-                    "messageAttributes": {},
-                    "md5OfBody": message["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:work",
-                    "awsRegion": REGION,
-                }
-            ]
-        }
+        event = sqs_event(message, f"arn:aws:sqs:{REGION}:{ACCOUNT}:work", region=REGION)
         handler = load_handler("archive_images")
         response: dict[str, Any] = handler.lambda_handler(
             event, FakeContext(remaining_ms=remaining_ms, per_call_ms=per_call_ms)

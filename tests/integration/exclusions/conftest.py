@@ -3,9 +3,7 @@ against the emulator (moto's SSM plus the emulated ECR exclusion APIs)."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,14 +14,13 @@ import boto3
 import pytest
 
 from ecr_archiver.exclusions import logic
+from ecr_emulator.runner import load_handler
 
 ROOT = Path(__file__).resolve().parents[3]
 APP_PATH = ROOT / "functions" / "sync_exclusions" / "app.py"
 EVENTS = ROOT / "events"
 PATH = "/ecr-archiver/pull-time-exclusions/"
 ACCOUNT = "123456789012"
-
-_modules = itertools.count()
 
 
 def role(name: str) -> str:
@@ -104,11 +101,7 @@ def sync(emulator: Any, fast_retries: None, monkeypatch: pytest.MonkeyPatch) -> 
         settings = {"EXCLUSIONS_PARAMETER_PATH": PATH, "DRY_RUN": "false", **env}
         for key, value in settings.items():
             monkeypatch.setenv(key, value)
-        spec = importlib.util.spec_from_file_location(f"sync_exclusions_app_{next(_modules)}", APP_PATH)
-        assert spec
-        assert spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = load_handler("sync_exclusions")
         return module.lambda_handler({} if event is None else event, LambdaContext())  # type: ignore[no-any-return]
 
     return invoke

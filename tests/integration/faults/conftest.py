@@ -23,7 +23,8 @@ import pytest
 import yaml
 
 from ecr_archiver.observability import logger, metrics
-from tests.integration.archiving.conftest import ACCOUNT, OLD, REGION, FakeContext, Stack, load_handler
+from ecr_emulator.runner import load_handler, sqs_event
+from tests.integration.archiving.conftest import ACCOUNT, OLD, REGION, FakeContext, Stack
 from tests.integration.exclusions.conftest import declare, ecr, registered, ssm, sync  # noqa: F401 - fixtures
 from tests.template.conftest import TEMPLATE_PATH
 
@@ -93,21 +94,7 @@ class Run(Stack):
         self, message: dict[str, Any], *, remaining_ms: int = 900_000, per_call_ms: int = 0
     ) -> Delivery:
         count = int(message["Attributes"]["ApproximateReceiveCount"])
-        event = {
-            "Records": [
-                {
-                    "messageId": message["MessageId"],
-                    "receiptHandle": message["ReceiptHandle"],
-                    "body": message["Body"],
-                    "attributes": {"ApproximateReceiveCount": str(count)},
-                    "messageAttributes": {},
-                    "md5OfBody": message["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:work",
-                    "awsRegion": REGION,
-                }
-            ]
-        }
+        event = sqs_event(message, f"arn:aws:sqs:{REGION}:{ACCOUNT}:work", region=REGION)
         context = FakeContext(remaining_ms=remaining_ms, per_call_ms=per_call_ms)
         delivery = Delivery(json.loads(message["Body"]), self.worker().lambda_handler(event, context), count)
         self.deliveries.append(delivery)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib.util
-import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from typing import Any
 
 from ecr_archiver.errors import EcrArchiverError, ImageNotFound, RepositoryNotFound
 from ecr_archiver.models import ImageDetail, ImageRef, ImageStatus
+from ecr_emulator.runner import load_handler
 
 ROOT = Path(__file__).resolve().parents[3]
 APP_PATH = ROOT / "functions" / "restore_api" / "app.py"
@@ -24,17 +23,10 @@ POST_EVENT = EVENTS / "restore_api_post_restores.json"
 GET_EVENT = EVENTS / "restore_api_get_images.json"
 REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"  # requestContext.requestId of the sample events
 
-_modules = itertools.count()
-
 
 def load_app() -> ModuleType:
     """A fresh import of the handler module (its settings are read from the environment at import)."""
-    spec = importlib.util.spec_from_file_location(f"restore_api_app_{next(_modules)}", APP_PATH)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_handler("restore_api")
 
 
 @dataclass
