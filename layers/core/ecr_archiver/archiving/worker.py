@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
@@ -82,7 +82,7 @@ class WorkerLimits:
 
 @dataclass
 class _Tally:
-    """Mutable running totals (thread-safe through the caller's lock)."""
+    """Mutable running :class:`Totals` (thread-safe through the caller's lock)."""
 
     archived: int = 0
     would_archive: int = 0
@@ -94,15 +94,7 @@ class _Tally:
 
     @classmethod
     def of(cls, totals: Totals) -> _Tally:
-        return cls(
-            archived=totals.archived,
-            would_archive=totals.would_archive,
-            skipped=totals.skipped,
-            failed=totals.failed,
-            bytes_archived=totals.bytes_archived,
-            bytes_would_archive=totals.bytes_would_archive,
-            protected=dict(totals.protected),
-        )
+        return cls(**totals.model_dump())
 
     def count(self, record: ImageRecord) -> None:
         size = record.size_bytes or 0
@@ -120,15 +112,9 @@ class _Tally:
                 self.protected[str(record.reason)] = self.protected.get(str(record.reason), 0) + 1
 
     def totals(self) -> Totals:
-        return Totals(
-            archived=self.archived,
-            would_archive=self.would_archive,
-            skipped=self.skipped,
-            failed=self.failed,
-            bytes_archived=self.bytes_archived,
-            bytes_would_archive=self.bytes_would_archive,
-            protected=dict(self.protected),
-        )
+        # Same field names as Totals (which forbids extras), so a field added to one but not the
+        # other fails loudly instead of being dropped.
+        return Totals(**asdict(self))
 
 
 def _is_candidate_action(result: dict[str, Any]) -> bool:
