@@ -15,27 +15,13 @@ from datetime import timedelta
 
 import boto3
 
+from ecr_archiver.archiving.config import DEFAULT_LIFECYCLE_POLICY
 from ecr_emulator import emulated_aws
 
 BUDGET_SECONDS = 5.0
 REPO = "bench/app"
-POLICY = json.dumps(
-    {
-        "rules": [
-            {
-                "rulePriority": 1,
-                "description": "Archive images not pulled in 90 days",
-                "selection": {
-                    "tagStatus": "any",
-                    "countType": "sinceImagePulled",
-                    "countUnit": "days",
-                    "countNumber": 90,
-                },
-                "action": {"type": "transition", "targetStorageClass": "archive"},
-            }
-        ]
-    }
-)
+# The product's default policy: archive images not pulled for 90 days.
+POLICY = json.dumps(DEFAULT_LIFECYCLE_POLICY)
 
 
 def run(image_count: int) -> float:
