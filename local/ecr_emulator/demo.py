@@ -22,13 +22,11 @@ import io
 import json
 import random
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -36,6 +34,7 @@ from rich.table import Table
 
 from ecr_emulator.emulator import Emulator, emulated_aws
 from ecr_emulator.runner import (
+    ROOT,
     FakeLambdaContext,
     QueuePump,
     api_gateway_event,
@@ -380,22 +379,23 @@ def step_plan(emu: Emulator, out: Console, outcome: DemoOutcome, verbose: bool) 
     from ecr_archiver.cli.main import cli
 
     clock = WaitClock(now=lambda: emu.clock.now().timestamp(), sleep=emu.clock.advance, simulated=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "plan.json"
-        args = [*(["--verbose"] if verbose else []), "plan", "--report", str(report)]
-        with _cli_console(out), logger_state():
-            try:
-                cli.main(
-                    args=args,
-                    prog_name="ecr-archiver",
-                    standalone_mode=False,
-                    obj=CliContext(wait_clock=clock),
-                )
-                outcome.plan_exit_code = 0
-            except SystemExit as exc:  # pragma: no cover - the CLI signals failures this way
-                outcome.plan_exit_code = int(exc.code or 0)
-        check(outcome.plan_exit_code == 0, f"ecr-archiver plan exited {outcome.plan_exit_code}")
-        images = json.loads(report.read_text())["images"]
+    # Kept where the user can read it after the demo (reports/ is git-ignored).
+    report = ROOT / "reports" / "demo-plan.json"
+    report.parent.mkdir(exist_ok=True)
+    args = [*(["--verbose"] if verbose else []), "plan", "--report", str(report)]
+    with _cli_console(out), logger_state():
+        try:
+            cli.main(
+                args=args,
+                prog_name="ecr-archiver",
+                standalone_mode=False,
+                obj=CliContext(wait_clock=clock),
+            )
+            outcome.plan_exit_code = 0
+        except SystemExit as exc:  # pragma: no cover - the CLI signals failures this way
+            outcome.plan_exit_code = int(exc.code or 0)
+    check(outcome.plan_exit_code == 0, f"ecr-archiver plan exited {outcome.plan_exit_code}")
+    images = json.loads(report.read_text())["images"]
     outcome.plan_would_archive = sum(1 for image in images if image["outcome"] == "WOULD_ARCHIVE")
 
 
