@@ -37,3 +37,13 @@ def test_an_invalid_declaration_is_refused_with_exit_3(run: Run, ssm: Any, ecr: 
     assert result.exit_code == 3
     assert "refused" in result.stdout
     assert ecr.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == []
+
+
+def test_a_mistyped_path_is_refused_before_any_call(run: Run, emulator: Any):
+    # Given a path without its slashes (which would declare nothing)
+    emulator.reset_calls()
+    # When synced, then it is one clear line, exit 3, and ECR is never called
+    result = run("sync-exclusions", "--path", "ecr-archiver/pull-time-exclusions")
+    assert result.exit_code == 3
+    assert "parameter_path" in result.stderr
+    assert sum(emulator.calls.values()) == 0

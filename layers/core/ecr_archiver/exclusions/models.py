@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 #: ``PrincipalArn`` in the botocore ECR model: IAM role or user ARNs, any partition, paths allowed.
 #: STS assumed-role ARNs and ``root`` do not match. Java's ``\\w`` is ASCII-only, hence ``re.ASCII``
@@ -17,12 +18,18 @@ EXCLUSION_LIMIT = 100
 EXTRA_PRINCIPALS_SOURCE = "template parameter ExtraExcludedPrincipals"
 
 
+#: An SSM path: starts and ends with "/" (a mistyped path would declare nothing and, unguarded,
+#: look like "no exclusions wanted").
+PARAMETER_PATH_PATTERN = r"^/([A-Za-z0-9_.-]+/)+$"
+ParameterPath = Annotated[str, StringConstraints(pattern=PARAMETER_PATH_PATTERN)]
+
+
 class SyncOptions(BaseModel):
     """What one sync run should do; built by the handler from its settings."""
 
     model_config = ConfigDict(frozen=True)
 
-    parameter_path: str
+    parameter_path: ParameterPath
     extra_principals: tuple[str, ...] = ()
     allow_empty: bool = False
     dry_run: bool = False

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import Field, field_validator
 
-from pydantic import Field, StringConstraints, field_validator
-
-from ecr_archiver.exclusions.models import SyncOptions
+from ecr_archiver.exclusions.models import ParameterPath, SyncOptions
 from ecr_archiver.settings import EnvSettings
 
 #: Same rule as the template's ``ExclusionsParameterPath`` AllowedPattern: absolute, ends with "/".
-PARAMETER_PATH_PATTERN = r"^/([A-Za-z0-9_.-]+/)+$"
 
 
 class SyncExclusionsSettings(EnvSettings):
-    parameter_path: Annotated[str, StringConstraints(pattern=PARAMETER_PATH_PATTERN)] = Field(
-        alias="EXCLUSIONS_PARAMETER_PATH"
-    )
+    parameter_path: ParameterPath = Field(alias="EXCLUSIONS_PARAMETER_PATH")
     extra_principals: tuple[str, ...] = Field(default=(), alias="EXTRA_EXCLUDED_PRINCIPALS")
     allow_empty_sync: bool = Field(default=False, alias="ALLOW_EMPTY_SYNC")
     # Safe by default: an unset DRY_RUN plans and reports but changes nothing.
