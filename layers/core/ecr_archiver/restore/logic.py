@@ -4,11 +4,16 @@ A restore is asynchronous: UpdateImageStorageClass to STANDARD returns ``ACTIVAT
 finishes within about 20 minutes. So ``restore_image`` starts the restore and reports; it never
 waits. It is idempotent: an image already ``ACTIVATING`` or ``ACTIVE`` is reported, not touched.
 The allow-list is checked before any ECR call, so a refused request never reaches ECR.
+
+``restore_described`` is the same decision for an image the caller has already described (the
+automatic restore and ``ensure-active`` describe first to decide whether to restore at all); it
+also says whether this call started the restore, as opposed to finding one already running.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ecr_archiver.errors import EcrArchiverError, StorageClassUpdateNotSupported
@@ -58,6 +63,14 @@ def describe_image_status(
     return ImageStatusResponse.from_detail(registry.describe_image(query.image_ref()))
 
 
+@dataclass(frozen=True)
+class RestoreOutcome:
+    """What ``restore_described`` did: the answer, and whether this call started the image's restore."""
+
+    response: RestoreResponse
+    started: bool
+
+
 @tracer.capture_method(capture_response=False)
 def restore_image(
     request: RestoreRequest, *, registry: ImageRegistry, allowed: RepositoryAllowList
@@ -65,6 +78,12 @@ def restore_image(
     """Start restoring an ARCHIVED image; report ACTIVATING or ACTIVE images without touching them."""
     _check_allowed(request.repository, allowed)
     image = registry.describe_image(request.image_ref())  # imageStatus ANY: tags of archived images resolve
+    return restore_described(image, registry=registry, include_referrers=request.include_referrers).response
+
+
+def restore_described(image: ImageDetail, *, registry: ImageRegistry, include_referrers: bool) -> RestoreOutcome:
+    """``restore_image`` after the describe: restore ``image`` if ARCHIVED (with its archived
+    referrers), else report it. The caller has checked its allow-list."""
     where = {"repository": image.repository, "image_digest": image.digest}
 
     if image.status is ImageStatus.ARCHIVED:
@@ -73,8 +92,8 @@ def restore_image(
             metrics.add_metric(name="RestoresRequested", unit=MetricUnit.Count, value=1)
             metrics.add_metric(name="BytesRestored", unit=MetricUnit.Bytes, value=image.size_bytes)
             logger.info("restore started", extra={**where, "tags": list(image.tags), "status": status.value})
-            referrers = _restore_archived_referrers(image, registry) if request.include_referrers else []
-            return _response(image, status, referrers)
+            referrers = _restore_archived_referrers(image, registry) if include_referrers else []
+            return RestoreOutcome(_response(image, status, referrers), started=True)
         image = image.model_copy(update={"status": status})
 
     if image.status is ImageStatus.ACTIVE:
@@ -82,8 +101,8 @@ def restore_image(
     logger.info("nothing to restore", extra={**where, "status": image.status.value})
     # Nothing is started for an ACTIVE or ACTIVATING image. Its referrers are reported (read-only)
     # so a caller can see any that are still ARCHIVED and restore them by digest.
-    referrers = _list_referrers(image, registry, status="ANY") if request.include_referrers else []
-    return _response(image, image.status, referrers)
+    referrers = _list_referrers(image, registry, status="ANY") if include_referrers else []
+    return RestoreOutcome(_response(image, image.status, referrers), started=False)
 
 
 def _start_restore(image: ImageDetail, registry: ImageRegistry) -> tuple[ImageStatus, bool]:
