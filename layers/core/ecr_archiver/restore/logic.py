@@ -81,7 +81,9 @@ def restore_image(
     return restore_described(image, registry=registry, include_referrers=request.include_referrers).response
 
 
-def restore_described(image: ImageDetail, *, registry: ImageRegistry, include_referrers: bool) -> RestoreOutcome:
+def restore_described(
+    image: ImageDetail, *, registry: ImageRegistry, include_referrers: bool
+) -> RestoreOutcome:
     """``restore_image`` after the describe: restore ``image`` if ARCHIVED (with its archived
     referrers), else report it. The caller has checked its allow-list."""
     where = {"repository": image.repository, "image_digest": image.digest}

@@ -1,0 +1,76 @@
+"""Amazon DynamoDB adapter: the stack's shared state table (partition key ``id``, TTL ``expiration``).
+
+Two kinds of items live there, told apart by their ``id`` prefix:
+
+- Powertools Idempotency records (``auto-restore#<hash>``), written by the persistence layer this
+  module builds on the product's own client (retries, timeouts, user agent);
+- fixed-window counters (``auto-restore-cap#<hour>``): :meth:`StateTable.take` adds one to a
+  counter only while it is below a limit, in one conditional UpdateItem, so concurrent
+  invocations can never take more than the limit between them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ecr_archiver import aws
+from ecr_archiver.adapters.errors import aws_errors
+from ecr_archiver.errors import AwsServiceError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+KEY_ATTR = "id"
+EXPIRY_ATTR = "expiration"
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+class StateTable:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self._client: DynamoDBClient = client or aws.client("dynamodb")
+
+    def take(self, key: str, *, limit: int, expires_at: int) -> bool:
+        """Add one to counter ``key`` if it is below ``limit``; ``False`` (nothing written) if not.
+
+        ``expires_at`` (epoch seconds) is set when the counter is created; DynamoDB's TTL removes it.
+        """
+        try:
+            with aws_errors():
+                self._client.update_item(
+                    TableName=self.table_name,
+                    Key={KEY_ATTR: {"S": key}},
+                    UpdateExpression="ADD #count :one SET #expiration = if_not_exists(#expiration, :expires)",
+                    ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
+                    ExpressionAttributeNames={"#count": "count", "#expiration": EXPIRY_ATTR},
+                    ExpressionAttributeValues={
+                        ":one": {"N": "1"},
+                        ":limit": {"N": str(limit)},
+                        ":expires": {"N": str(expires_at)},
+                    },
+                )
+        except AwsServiceError as exc:
+            if exc.code == CONDITION_FAILED:
+                return False
+            raise
+        return True
+
+    def count(self, key: str) -> int:
+        """The counter's current value (0 when it does not exist); a consistent read."""
+        with aws_errors():
+            item = self._client.get_item(
+                TableName=self.table_name, Key={KEY_ATTR: {"S": key}}, ConsistentRead=True
+            ).get("Item", {})
+        return int(item.get("count", {}).get("N", "0"))
+
+    def idempotency_store(self) -> DynamoDBPersistenceLayer:
+        """A Powertools Idempotency persistence layer on this table (its default attribute names)."""
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        return DynamoDBPersistenceLayer(
+            table_name=self.table_name,
+            key_attr=KEY_ATTR,
+            expiry_attr=EXPIRY_ATTR,
+            boto3_client=self._client,
+        )
