@@ -56,5 +56,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         demand = parse_demand(event)
     except MalformedEvent as exc:
-        return refuse_event(str(exc)).model_dump(mode="json")
-    return auto_restore(demand, _services()).model_dump(mode="json")
+        return refuse_event(str(exc)).model_dump(mode="json", by_alias=True)
+    return auto_restore(demand, _services()).model_dump(mode="json", by_alias=True)

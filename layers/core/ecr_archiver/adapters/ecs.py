@@ -81,3 +81,22 @@ class EcsInventory:
         for container in resp["taskDefinition"].get("containerDefinitions", []):
             if container.get("image"):
                 yield ImageUse(uri=container["image"], source=f"{self._label}:taskdef:{arn}")
+
+
+class TaskDefinitions:
+    """The container images a task definition names (``ecr-archiver ensure-active --task-definition``)."""
+
+    def __init__(self, client: ECSClient | None = None) -> None:
+        self._client: ECSClient = client or aws.client("ecs")
+
+    def container_images(self, task_definition: str) -> list[tuple[str, str]]:
+        """``(container name, image)`` for every container of ``task_definition`` (an ARN, or
+        ``family[:revision]``). ECS answers an unknown one with ``ClientException`` ("Unable to
+        describe task definition."), raised as ``AwsServiceError``."""
+        with aws_errors():
+            resp = self._client.describe_task_definition(taskDefinition=task_definition)
+        return [
+            (str(c.get("name", "")), str(c["image"]))
+            for c in resp["taskDefinition"].get("containerDefinitions", [])
+            if c.get("image")
+        ]

@@ -21,6 +21,7 @@ EXIT_INVALID = 3
 EXIT_AWS = 4
 EXIT_PARTIAL = 5
 EXIT_TIMEOUT = 6
+EXIT_PENDING = 7
 
 
 class CliFailure(click.ClickException):

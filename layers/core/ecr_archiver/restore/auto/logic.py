@@ -95,7 +95,7 @@ def auto_restore(demand: WorkloadDemand, services: AutoRestoreServices) -> AutoR
     logger.info(
         "auto-restore done",
         extra={
-            "workload": demand.workload.model_dump(mode="json", exclude_none=True),
+            "workload": demand.workload.model_dump(mode="json", by_alias=True, exclude_none=True),
             "started": report.started,
         },
     )
@@ -199,8 +199,8 @@ def _restore_once(written: str, image: ImageDetail, services: AutoRestoreService
 
 def _record(decision: Decision, workload: Workload | None) -> None:
     extra = {
-        "decision": decision.model_dump(mode="json", exclude_none=True),
-        "workload": workload.model_dump(mode="json", exclude_none=True) if workload else None,
+        "decision": decision.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "workload": workload.model_dump(mode="json", by_alias=True, exclude_none=True) if workload else None,
     }
     if decision.action is Action.RESTORE_STARTED:
         metrics.add_metric(name="AutoRestoreStarted", unit=MetricUnit.Count, value=1)

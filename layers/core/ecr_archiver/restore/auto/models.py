@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ecr_archiver.models import ImageStatus
+from ecr_archiver.restore.models import _Wire
 from ecr_archiver.restore.references import ImageUri
 
 
@@ -16,10 +17,8 @@ class WorkloadKind(StrEnum):
     IMAGE_PULL = "image-pull"
 
 
-class Workload(BaseModel):
+class Workload(_Wire):
     """Who needed the images: named in logs, in the notice, and in the returned report."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: WorkloadKind
     event_id: str | None = None
@@ -49,20 +48,16 @@ class Workload(BaseModel):
         return f"a pull (BatchGetImage) by {self.principal or 'an unknown principal'}"
 
 
-class RequestedImage(BaseModel):
+class RequestedImage(_Wire):
     """One image the workload asked for: parsed, or the reason it could not be."""
-
-    model_config = ConfigDict(frozen=True)
 
     written: str
     image: ImageUri | None = None
     problem: str | None = None
 
 
-class WorkloadDemand(BaseModel):
+class WorkloadDemand(_Wire):
     """Everything one event asks for."""
-
-    model_config = ConfigDict(frozen=True)
 
     workload: Workload
     images: tuple[RequestedImage, ...]
@@ -90,10 +85,8 @@ class SkipReason(StrEnum):
     NOT_RESTORABLE = "NotRestorable"
 
 
-class Decision(BaseModel):
+class Decision(_Wire):
     """What was done for one requested image, and why."""
-
-    model_config = ConfigDict(frozen=True)
 
     image: str
     action: Action
@@ -105,10 +98,8 @@ class Decision(BaseModel):
     referrers_restored: int = 0
 
 
-class AutoRestoreReport(BaseModel):
+class AutoRestoreReport(_Wire):
     """The handler's return value (and its final log line)."""
-
-    model_config = ConfigDict(frozen=True)
 
     workload: Workload | None
     decisions: tuple[Decision, ...]
@@ -118,20 +109,16 @@ class AutoRestoreReport(BaseModel):
         return sum(1 for d in self.decisions if d.action is Action.RESTORE_STARTED)
 
 
-class RestoreKey(BaseModel):
+class RestoreKey(_Wire):
     """The idempotency key: one restore per image (registry, repository, digest) per dedupe window."""
-
-    model_config = ConfigDict(frozen=True)
 
     registry_id: str
     repository: str
     digest: str
 
 
-class RestoreAttempt(BaseModel):
+class RestoreAttempt(_Wire):
     """What the once-per-image restore did; stored as the idempotency record's result."""
-
-    model_config = ConfigDict(frozen=True)
 
     attempt_id: str
     started: bool

@@ -44,7 +44,7 @@ def restore_started(
         "requestedImage": decision.image,
         "referrersRestored": decision.referrers_restored,
         "expectedWaitMinutes": expected_wait_minutes,
-        "workload": workload.model_dump(mode="json", exclude_none=True),
+        "workload": workload.model_dump(mode="json", by_alias=True, exclude_none=True),
         "account": registry.registry_id,
         "region": registry.region,
     }
