@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-FUNCTION_DIRS = ("plan_archive", "archive_images", "restore_api", "sync_exclusions")
+FUNCTION_DIRS = ("plan_archive", "archive_images", "restore_api", "sync_exclusions", "auto_restore")
 PHYSICAL_NAME_PROPS = {
     "AWS::Serverless::Function": "FunctionName",
     "AWS::Lambda::Function": "FunctionName",
