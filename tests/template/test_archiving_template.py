@@ -40,8 +40,8 @@ def test_only_the_worker_may_archive_and_only_on_repository_arns(resources):
     worker = resources["ArchiveImagesFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
     assert "ArchiveImagesRole" in granted
     assert worker == "ArchiveImagesRole"
-    # The restore API may restore images; nobody else holds the action at all.
-    assert set(granted) - {"ArchiveImagesRole"} <= {"RestoreApiRole"}
+    # The restore API and auto-restore may restore images; nobody else holds the action at all.
+    assert set(granted) - {"ArchiveImagesRole"} <= {"RestoreApiRole", "AutoRestoreRole"}
     for stmt in granted["ArchiveImagesRole"]:
         assert stmt["Resource"] == {"Fn::Sub": REPO_ARN}
 
