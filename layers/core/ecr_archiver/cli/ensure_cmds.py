@@ -1,6 +1,7 @@
 """``ensure-active``: the deploy-pipeline step that makes sure every image it deploys can be pulled.
 
-Exit codes: 0 every image is ACTIVE · 3 a reference or flag is invalid (nothing changed) ·
+Exit codes: 0 every image is ACTIVE · 2 no REF or --task-definition given, or a bad flag value ·
+3 a reference cannot be read (nothing changed) ·
 4 refused: an image or repository does not exist, ECS does not know a task definition, or ECR
 refused a restore (nothing is restored when an image is missing) · 6 timed out waiting
 (``--wait``) · 7 restores are running but were not waited for (no ``--wait``).
