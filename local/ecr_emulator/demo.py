@@ -38,6 +38,7 @@ from ecr_emulator.runner import (
     FakeLambdaContext,
     QueuePump,
     api_gateway_event,
+    ecs_task_failed_event,
     environment,
     load_handler,
     parameter_change_event,
@@ -48,6 +49,7 @@ CONFIG_PARAMETER = "/ecr-archiver/config"
 EXCLUSIONS_PATH = "/ecr-archiver/pull-time-exclusions/"
 QUEUE_NAME = "ecr-archiver-work"
 BUCKET = "ecr-archiver-reports"
+STATE_TABLE = "ecr-archiver-state"
 PREVIEW_DELAY_SECONDS = 120
 PREVIEW_RETRY_SECONDS = 60
 #: Previews take 2.5 minutes (emulator clock): the first delivery finds them IN_PROGRESS.
@@ -301,6 +303,13 @@ def seed_stack(emu: Emulator, seeded: Seeded) -> dict[str, str]:
     sqs = boto3.client("sqs", region_name=emu.region)
     queue_url = sqs.create_queue(QueueName=QUEUE_NAME, Attributes={"VisibilityTimeout": "960"})["QueueUrl"]
     boto3.client("s3", region_name=emu.region).create_bucket(Bucket=BUCKET)
+    boto3.client("dynamodb", region_name=emu.region).create_table(
+        TableName=STATE_TABLE,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    topic = boto3.client("sns", region_name=emu.region).create_topic(Name="ecr-archiver-restore-notices")
     return {
         "CONFIG_PARAMETER_NAME": CONFIG_PARAMETER,
         "WORK_QUEUE_URL": queue_url,
@@ -314,6 +323,10 @@ def seed_stack(emu: Emulator, seeded: Seeded) -> dict[str, str]:
         "EXCLUSIONS_PARAMETER_PATH": EXCLUSIONS_PATH,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_PARAMETERS_MAX_AGE": "0",
+        "STATE_TABLE_NAME": STATE_TABLE,
+        "RESTORE_NOTICE_TOPIC_ARN": topic["TopicArn"],
+        "REGISTRY_ID": emu.account_id,
+        "AWS_REGION": emu.region,
     }
 
 
@@ -330,6 +343,8 @@ class DemoOutcome:
     failed: int = 0
     statuses: dict[tuple[str, str], str] = field(default_factory=dict)  # (repo, digest) -> status
     restore_timeline: list[tuple[int, str]] = field(default_factory=list)  # (minutes, status)
+    auto_restore_image: str = ""
+    auto_restore_timeline: list[tuple[int, str]] = field(default_factory=list)  # (minutes, status)
     exclusions: list[str] = field(default_factory=list)
     exclusion_changes: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
@@ -536,6 +551,52 @@ def step_restore(
     check(body["status"] == "ACTIVE", f"{repo}:{tag} still {body['status']} after {minutes} minutes")
 
 
+def _an_archived_release(emu: Emulator, repo: str) -> tuple[str, str]:
+    import boto3
+
+    pages = (
+        boto3.client("ecr", region_name=emu.region)
+        .get_paginator("describe_images")
+        .paginate(repositoryName=repo, filter={"imageStatus": "ARCHIVED"})
+    )
+    for page in pages:
+        for image in page["imageDetails"]:
+            if image.get("imageTags"):
+                return image["imageTags"][0], image["imageDigest"]
+    raise DemoFailure(f"no archived tagged image left in {repo} for the auto-restore step")
+
+
+def step_auto_restore(
+    emu: Emulator, env: dict[str, str], out: Console, outcome: DemoOutcome, verbose: bool
+) -> None:
+    """An ECS rollback to an archived release fails to start; auto_restore brings the image back."""
+    repo = "payments/worker"
+    tag, digest = _an_archived_release(emu, repo)
+    outcome.auto_restore_image = f"{repo}:{tag}"
+    event = ecs_task_failed_event(
+        cluster="prod", service="payments-worker", image=f"{outcome.seeded.host}/{repo}:{tag}"
+    )
+    out.print(
+        f"ECS service payments-worker rolls back to {repo}:{tag} (archived): the task stops with "
+        "[bold]CannotPullContainerError[/] → EventBridge → auto_restore"
+    )
+    handler = load_handler("auto_restore", env)
+    with quiet(verbose):
+        report = handler.lambda_handler(event, FakeLambdaContext(function_name="auto_restore"))
+    [decision] = [d for d in report["decisions"] if d.get("repository") == repo]
+    check(decision["action"] == "RestoreStarted", f"auto_restore decided {decision}")
+    outcome.auto_restore_timeline.append((0, emu.image_status(repo, digest)))
+    out.print(f"  auto_restore → [bold]{decision['action']}[/]; notice published on the restore topic")
+    minutes = 0
+    while emu.image_status(repo, digest) != "ACTIVE" and minutes < 30:
+        emu.clock.advance(timedelta(minutes=5))
+        minutes += 5
+        outcome.auto_restore_timeline.append((minutes, emu.image_status(repo, digest)))
+        out.print(f"  +{minutes:2d} min  {repo}:{tag} [bold]{emu.image_status(repo, digest)}[/]")
+    check(emu.image_status(repo, digest) == "ACTIVE", f"{repo}:{tag} not ACTIVE after {minutes} minutes")
+    out.print("  the service's next task starts: the image is pullable again")
+
+
 def step_exclusions(
     emu: Emulator, env: dict[str, str], out: Console, outcome: DemoOutcome, verbose: bool
 ) -> None:
@@ -589,6 +650,8 @@ def render_summary(out: Console, outcome: DemoOutcome) -> None:
     repo, tag = seeded.restore_target
     timeline = " → ".join(f"{s} (+{m}m)" for m, s in outcome.restore_timeline if m == 0 or s == "ACTIVE")
     table.add_row("restored", f"{repo}:{tag}: {timeline}")
+    auto = " → ".join(f"{s} (+{m}m)" for m, s in outcome.auto_restore_timeline if m == 0 or s == "ACTIVE")
+    table.add_row("auto-restored", f"{outcome.auto_restore_image}: {auto}")
     changes = outcome.exclusion_changes
     table.add_row(
         "exclusions",
@@ -628,10 +691,12 @@ def _run_demo(emu: Emulator, out: Console, *, verbose: bool) -> DemoOutcome:
     step_scheduled_run(emu, env, out, outcome, verbose)
     out.rule("[bold]3 · restore[/] through restore_api (API Gateway events)")
     step_restore(emu, env, out, outcome, verbose)
-    out.rule("[bold]4 · exclusion sync[/] from SSM (sync_exclusions)")
+    out.rule("[bold]4 · automatic restore[/]: a task fails to start on an archived image (auto_restore)")
+    step_auto_restore(emu, env, out, outcome, verbose)
+    out.rule("[bold]5 · exclusion sync[/] from SSM (sync_exclusions)")
     step_exclusions(emu, env, out, outcome, verbose)
     outcome.seconds = time.monotonic() - started
-    out.rule("[bold]5 · summary[/]")
+    out.rule("[bold]6 · summary[/]")
     render_summary(out, outcome)
     return outcome
 

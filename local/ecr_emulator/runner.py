@@ -172,6 +172,22 @@ def parameter_change_event(
     return event
 
 
+def ecs_task_failed_event(*, cluster: str, service: str, image: str) -> dict[str, Any]:
+    """An ``ECS Task State Change``: a service task that stopped with ``CannotPullContainerError``
+    on ``image`` (``auto_restore``'s trigger)."""
+    event = _sample("auto_restore_ecs_task_stopped.json")
+    detail = event["detail"]
+    event["id"] = str(uuid.uuid4())
+    detail["clusterArn"] = detail["clusterArn"].rsplit("/", 1)[0] + f"/{cluster}"
+    detail["group"] = f"service:{service}"
+    container = detail["containers"][0]
+    container.pop("imageDigest", None)
+    container["image"] = image
+    container["reason"] = f"CannotPullContainerError: {image}: not found"
+    detail["containers"] = [container]
+    return event
+
+
 # -- the SQS event source mapping, on the emulator clock -----------------------------------------
 @dataclass
 class PumpStats:

@@ -93,3 +93,12 @@ def test_main_exits_non_zero_when_a_step_fails(monkeypatch: pytest.MonkeyPatch, 
 
     monkeypatch.setattr(module, "step_scheduled_run", broken)
     assert main([]) == 1
+
+
+def test_a_task_failing_on_an_archived_image_gets_it_restored_automatically(demo: tuple[DemoOutcome, str]):
+    outcome, text = demo
+    statuses = [status for _, status in outcome.auto_restore_timeline]
+    assert statuses[0] == "ACTIVATING"
+    assert statuses[-1] == "ACTIVE"
+    assert "CannotPullContainerError" in text
+    assert "auto-restored" in text
