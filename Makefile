@@ -20,7 +20,7 @@ export AWS_EC2_METADATA_DISABLED := true
 PYTHON313 ?= $(shell for c in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -n1) /usr/local/bin/python3.13 /usr/bin/python3.13; do \
 	  if [ -n "$$c" ] && "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
 
-.PHONY: help venv lint format unit integration template-test pytest build test demo emulator bench bench-full deploy clean distclean
+.PHONY: help venv lint format unit integration template-test pytest build test docs docs-build demo emulator bench bench-full deploy clean distclean
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -63,7 +63,13 @@ pytest: $(STAMP) ## Every pytest tier in one run (one summary line)
 build: $(STAMP) ## sam build (no Docker; arm64 wheels)
 	$(BIN)/sam build --parallel
 
-test: lint build security pytest ## The CI gate: lint, sam build, checkov, then every pytest tier (summary line last)
+test: lint build security docs-build pytest ## The CI gate: lint, sam build, checkov, docs, then every pytest tier (summary line last)
+
+docs: $(STAMP) ## Serve the docs site on http://127.0.0.1:8000 (live reload)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+docs-build: $(STAMP) ## Build the docs site into site/ (strict: a broken link fails)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 demo: $(STAMP) ## The whole flow on the embedded emulator
 	$(PY) -m ecr_emulator.demo
@@ -82,7 +88,7 @@ deploy: $(STAMP) ## sam build && sam deploy --guided
 	$(BIN)/sam deploy --guided
 
 clean: ## Remove build output and caches (keeps .venv)
-	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist
+	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist site
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
 
 distclean: clean ## clean, and remove .venv
