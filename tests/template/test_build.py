@@ -124,3 +124,12 @@ def test_the_layer_ships_unchecked_bytecode_and_no_cli(layer_dir) -> None:  # ty
         flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
         assert flags == 0b01, f"{pyc.name}: expected an unchecked-hash pyc (flags {flags:#b})"
     assert not (layer_dir / "ecr_archiver" / "cli").exists(), "the operator CLI does not belong in the layer"
+
+
+def test_every_nested_function_is_built(layer_dir) -> None:  # type: ignore[no-untyped-def]
+    from tests.template.conftest import load_template, nested_applications
+    from tests.template.invariants import functions
+
+    for app, location in nested_applications(load_template()).items():
+        for name in functions(load_template(location)):
+            assert (BUILD / app / name / "app.py").is_file(), f"{app}/{name} was not built"

@@ -37,12 +37,18 @@ def code_text() -> str:
     return "\n".join(p.read_text() for p in CODE.rglob("*.py"))
 
 
-def test_the_region_sits_just_before_the_outputs() -> None:
-    text = TEMPLATE_PATH.read_text()
-    begin, end = text.index("# BEGIN operations"), text.index("# END operations")
-    outputs = text.index("\nOutputs:")
-    assert begin < end < outputs
-    assert "Resources:" not in text[end:outputs]
+def test_the_dashboard_and_every_alarm_live_in_the_operations_application(
+    main_template: dict[str, Any],
+) -> None:
+    kinds = {"AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard"}
+    assert [n for n, r in main_template["Resources"].items() if r["Type"] in kinds] == []
+    app = main_template["Resources"]["OperationsApp"]
+    assert app["Type"] == "AWS::Serverless::Application"
+    assert app["Properties"]["Location"] == "templates/operations.yaml"
+
+
+def test_the_main_template_fits_cloudformations_inline_limit() -> None:
+    assert len(TEMPLATE_PATH.read_bytes()) < 51_200
 
 
 def test_the_dashboard_is_valid_json_and_refers_only_to_this_stack(resources: dict[str, Any]) -> None:

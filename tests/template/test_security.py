@@ -7,6 +7,7 @@ to pass on the real template and to fail on a template broken the way it guards 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -197,7 +198,19 @@ def test_each_check_catches_its_breakage(
 
 def test_an_unjustified_checkov_suppression_is_caught(template: dict[str, Any]) -> None:
     copy_ = copy.deepcopy(template)
-    copy_["Resources"]["ArchiveWorkQueue"]["Metadata"]["checkov"]["skip"][0]["comment"] = "because"
+    copy_["Resources"]["ArchiveReportBucket"]["Metadata"]["checkov"]["skip"][0]["comment"] = "because"
     assert security.checkov_skip_violations(copy_) == [
-        "ArchiveWorkQueue: checkov skip CKV_AWS_27 without a justification"
+        "ArchiveReportBucket: checkov skip CKV_AWS_18 without a justification"
     ]
+
+
+def test_every_project_wide_checkov_skip_says_why() -> None:
+    from tests.template.conftest import ROOT
+
+    text = (ROOT / ".checkov.yaml").read_text()
+    skipped = re.findall(r"^  - (CKV_\w+)", text, flags=re.MULTILINE)
+    assert skipped
+    for check in skipped:
+        reason = re.search(rf"^  # {check} (.+?)^  - {check}", text, flags=re.MULTILINE | re.DOTALL)
+        assert reason, f"{check} is skipped project-wide without a comment above it"
+        assert len(reason.group(1).split()) >= 15

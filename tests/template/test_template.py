@@ -146,7 +146,8 @@ def test_samconfig_has_default_and_prod_environments() -> None:
     cfg = tomllib.loads((ROOT / "samconfig.toml").read_text())
     for env in ("default", "prod"):
         deploy = cfg[env]["deploy"]["parameters"]
-        assert deploy["capabilities"] == "CAPABILITY_IAM"
+        # nested applications (templates/*.yaml) need CAPABILITY_AUTO_EXPAND
+        assert deploy["capabilities"] == "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"
         assert deploy["confirm_changeset"] is True
         assert deploy["resolve_s3"] is True
         assert "region" not in deploy
@@ -157,3 +158,13 @@ def test_template_yaml_is_plain_yaml_with_cfn_tags() -> None:
     # the loader is what every template test relies on: prove it maps short-form tags
     doc = yaml.load("a: !Ref X\nb: !GetAtt R.Arn\nc: !Sub 'x-${Y}'", Loader=CfnLoader)
     assert doc == {"a": {"Ref": "X"}, "b": {"Fn::GetAtt": ["R", "Arn"]}, "c": {"Fn::Sub": "x-${Y}"}}
+
+
+def test_nested_applications_share_the_main_templates_function_globals(main_template: dict[str, Any]) -> None:
+    from tests.template.conftest import nested_applications
+
+    for app, location in nested_applications(main_template).items():
+        nested = load_template(location)
+        if not any(r["Type"] == "AWS::Serverless::Function" for r in nested["Resources"].values()):
+            continue
+        assert nested["Globals"] == main_template["Globals"], f"{app}: {location.name} Globals drifted"
