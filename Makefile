@@ -96,7 +96,7 @@ clean: ## Remove build output and caches (keeps .venv)
 distclean: clean ## clean, and remove .venv
 	rm -rf $(VENV)
 
-# -- security scan (issue #9) ------------------------------------------------------------------
+# -- security scan ----------------------------------------------------------------------------
 # checkov pins its own boto3, which conflicts with ours, so it lives in a venv of its own under
 # .venv (make distclean removes it). It scans the templates offline: .checkov.yaml holds the
 # project-wide skips with their reasons; resource-specific ones are justified inline

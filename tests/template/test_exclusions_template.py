@@ -1,4 +1,4 @@
-"""Template invariants of the pull-time exclusion sync (issue #6)."""
+"""Template invariants of the pull-time exclusion sync."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Template invariants of the on-demand restore API (issue #5)."""
+"""Template invariants of the on-demand restore API."""
 
 from __future__ import annotations
 

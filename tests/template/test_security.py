@@ -1,4 +1,4 @@
-"""Security invariants of template.yaml (issue #9), checked on the SAM-transformed stack.
+"""Security invariants of template.yaml, checked on the SAM-transformed stack.
 
 Each invariant is a violation-list function in ``tests/template/security.py``; every one is shown
 to pass on the real template and to fail on a template broken the way it guards against.

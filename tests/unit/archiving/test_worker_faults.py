@@ -1,4 +1,4 @@
-"""archive_candidates under faults (issue #9 regressions): redelivery, failing reads, expiry."""
+"""archive_candidates under faults: redelivery, failing reads, expiry."""
 
 from __future__ import annotations
 

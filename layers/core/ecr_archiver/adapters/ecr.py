@@ -183,7 +183,7 @@ class EcrRegistry:
         with aws_errors():
             self._client.deregister_pull_time_update_exclusion(principalArn=principal_arn)
 
-    # -- scheduled archiving (issue #4) -------------------------------------------------
+    # -- scheduled archiving -----------------------------------------------------------------
     def get_lifecycle_policy_text(self, repository: str) -> str:
         """The repository's own lifecycle policy; raises ``LifecyclePolicyNotFound`` if it has none."""
         with aws_errors():

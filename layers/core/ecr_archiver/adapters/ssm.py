@@ -49,7 +49,7 @@ class ConfigParameter:
             self._provider.clear_cache()  # type: ignore[no-untyped-call]
 
 
-# -- parameters by path (pull-time exclusion sync, issue #6) ------------------------------------
+# -- parameters by path (pull-time exclusion sync) ---------------------------------------------
 # Plain boto3 here, not Powertools Parameters: the sync needs each value's parameter NAME (to say
 # which parameter holds a bad value) and TYPE (to refuse SecureString), and must not read a cached
 # value right after a Parameter Store Change event. ``get_parameters(path, recursive=True)``

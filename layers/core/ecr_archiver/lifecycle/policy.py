@@ -2,7 +2,8 @@
 
 The models accept exactly what PutLifecyclePolicy accepts, field names and lowercase values as in
 the policy JSON. Sources: AWS "Lifecycle policy properties", "Examples of lifecycle policies" and
-"Lifecycle policy evaluation rules" (notes in ``shared/reference/ecr-archive-api.md`` §1 and §5).
+"Lifecycle policy evaluation rules"
+(https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html).
 Where AWS is silent we take the stricter reading and say so next to the check.
 """
 
