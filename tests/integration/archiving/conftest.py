@@ -17,12 +17,12 @@ from typing import Any
 import boto3
 import pytest
 
-from ecr_archiver.archiving.config import DEFAULT_CONFIG
+from ecr_archiver.archiving.config import DEFAULT_CONFIG, DEFAULT_CONFIG_PARAMETER
 from ecr_archiver.observability import metrics
 from ecr_emulator.runner import load_handler, sqs_event
 
 ROOT = Path(__file__).resolve().parents[3]
-CONFIG_NAME = "/ecr-archiver/config"
+CONFIG_NAME = DEFAULT_CONFIG_PARAMETER
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"

@@ -15,14 +15,14 @@ import boto3
 import pytest
 from click.testing import CliRunner, Result
 
-from ecr_archiver.archiving.config import DEFAULT_CONFIG
+from ecr_archiver.archiving.config import DEFAULT_CONFIG, DEFAULT_CONFIG_PARAMETER
 from ecr_archiver.cli import commands  # noqa: F401 - registers the commands
 from ecr_archiver.cli.context import CliContext, WaitClock
 from ecr_archiver.cli.main import cli
 from ecr_emulator import Emulator
 from ecr_emulator.demo import logger_state
 
-CONFIG_NAME = "/ecr-archiver/config"
+CONFIG_NAME = DEFAULT_CONFIG_PARAMETER
 OLD = timedelta(days=200)  # older than the default 90-day sinceImagePulled rule
 
 Run = Callable[..., Result]

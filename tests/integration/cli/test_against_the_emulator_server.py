@@ -14,7 +14,7 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from ecr_archiver.archiving.config import DEFAULT_CONFIG
+from ecr_archiver.archiving.config import DEFAULT_CONFIG, DEFAULT_CONFIG_PARAMETER
 from ecr_archiver.cli import commands  # noqa: F401 - registers the commands
 from ecr_archiver.cli.context import emulator_clock
 from ecr_archiver.cli.main import cli
@@ -44,7 +44,7 @@ def test_plan_archive_and_restore_wait_through_the_server(emulator_server: Emula
     emu.push_image("team/api", "v1", pushed_at=emu.clock.now() - timedelta(days=200))
     emu.settings.preview_in_progress_for = timedelta(minutes=2)
     ssm = boto3.client("ssm", region_name="us-east-1", endpoint_url=emulator_server.url)
-    ssm.put_parameter(Name="/ecr-archiver/config", Value=json.dumps(DEFAULT_CONFIG), Type="String")
+    ssm.put_parameter(Name=DEFAULT_CONFIG_PARAMETER, Value=json.dumps(DEFAULT_CONFIG), Type="String")
     started = time.monotonic()
 
     plan = invoke(emulator_server, "--json", "plan")

@@ -17,6 +17,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ecr_archiver.archiving.config import DEFAULT_CONFIG_PARAMETER
 from ecr_emulator.pytest_plugin import EmulatorServer
 
 from .helpers import error_code, new_client
@@ -167,8 +168,8 @@ def test_bad_control_requests(emulator_server: EmulatorServer) -> None:
 
 def test_other_moto_services_are_served(emulator_server: EmulatorServer) -> None:
     ssm = client(emulator_server, "ssm")
-    ssm.put_parameter(Name="/ecr-archiver/config", Value="{}", Type="String")
-    assert ssm.get_parameter(Name="/ecr-archiver/config")["Parameter"]["Value"] == "{}"
+    ssm.put_parameter(Name=DEFAULT_CONFIG_PARAMETER, Value="{}", Type="String")
+    assert ssm.get_parameter(Name=DEFAULT_CONFIG_PARAMETER)["Parameter"]["Value"] == "{}"
     sqs = client(emulator_server, "sqs")
     assert sqs.create_queue(QueueName="jobs")["QueueUrl"]
     assert client(emulator_server, "sts").get_caller_identity()["Account"] == "123456789012"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecr_archiver.adapters.ssm import PATH_PAGE_SIZE, ParameterStore, StoredParameter
+from ecr_archiver.archiving.config import DEFAULT_CONFIG_PARAMETER
 
 from .conftest import PATH
 
@@ -14,7 +15,7 @@ def test_reads_every_page_recursively_sorted_by_name(ssm: Any, emulator: Any) ->
     names = [f"{PATH}team-{i:02}" for i in range(PATH_PAGE_SIZE * 2 + 3)] + [f"{PATH}org/nested"]
     for name in names:
         ssm.put_parameter(Name=name, Value="v", Type="String")
-    ssm.put_parameter(Name="/ecr-archiver/config", Value="{}", Type="String")
+    ssm.put_parameter(Name=DEFAULT_CONFIG_PARAMETER, Value="{}", Type="String")
 
     # When read by path
     parameters = ParameterStore(ssm).get_parameters_by_path(PATH)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from ecr_archiver.adapters.ecr import EcrRegistry
+from ecr_archiver.archiving.config import DEFAULT_CONFIG_PARAMETER
 from ecr_archiver.errors import ConfigInvalid
 from tests.integration.faults.conftest import (
     REPO,
@@ -305,7 +306,7 @@ def plan_fails(run: Run, emf: Emf, match: str) -> None:
 
 def test_a_missing_config_parameter_changes_nothing(run: Run, emf: Emf) -> None:
     registry = build_registry(run)
-    run.ssm.delete_parameter(Name="/ecr-archiver/config")
+    run.ssm.delete_parameter(Name=DEFAULT_CONFIG_PARAMETER)
     plan_fails(run, emf, "cannot be read")
     assert {run.emulator.image_status(REPO, d) for d in registry.all} == {"ACTIVE"}
 
@@ -351,7 +352,7 @@ def test_an_oversized_config_in_the_advanced_tier_is_read_whole(run: Run, emf: E
     text = json.dumps(document)
     assert 4096 < len(text) <= 8192
     run.ssm.put_parameter(
-        Name="/ecr-archiver/config", Value=text, Type="String", Tier="Advanced", Overwrite=True
+        Name=DEFAULT_CONFIG_PARAMETER, Value=text, Type="String", Tier="Advanced", Overwrite=True
     )
     # When a run is planned and worked
     run.plan()

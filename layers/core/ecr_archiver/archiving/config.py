@@ -37,6 +37,9 @@ DEFAULT_LIFECYCLE_POLICY: dict[str, Any] = {
 
 #: What the template stores in the SSM parameter: a dry run, 90 days unpulled, protect
 #: ``latest`` and whatever ECS and Lambda run.
+#: The SSM parameter the stack creates for this document (template parameter ConfigParameterName).
+DEFAULT_CONFIG_PARAMETER = "/ecr-archiver/config"
+
 DEFAULT_CONFIG: dict[str, Any] = {
     "dryRun": True,
     "repositories": [{"include": ["*"], "lifecyclePolicy": DEFAULT_LIFECYCLE_POLICY}],

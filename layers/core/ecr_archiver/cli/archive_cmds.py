@@ -20,7 +20,7 @@ from rich.table import Table
 
 from ecr_archiver.adapters.ecr import EcrRegistry
 from ecr_archiver.adapters.ssm import ConfigParameter
-from ecr_archiver.archiving.config import DEFAULT_CONFIG, ArchiveConfig
+from ecr_archiver.archiving.config import DEFAULT_CONFIG, DEFAULT_CONFIG_PARAMETER, ArchiveConfig
 from ecr_archiver.archiving.inuse import ImageUseSource
 from ecr_archiver.archiving.models import PROTECTION_REASONS, PlanResult, WorkMessage
 from ecr_archiver.archiving.sources import in_use_sources
@@ -47,8 +47,6 @@ from ecr_archiver.cli.main import (
 
 console = Console()
 progress_console = Console(stderr=True)
-
-DEFAULT_CONFIG_PARAMETER = "/ecr-archiver/config"
 
 
 def human_bytes(size: int) -> str:
