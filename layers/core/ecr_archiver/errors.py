@@ -6,6 +6,11 @@ place per entry point (HTTP resolver, batch processor, CLI) maps them to a respo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class EcrArchiverError(Exception):
     """Base of every error this package raises on purpose."""
@@ -87,3 +92,16 @@ class Throttled(EcrArchiverError):
 
 class AwsServiceError(EcrArchiverError):
     """Any other AWS error: server faults after retries, access denied, validation."""
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a reader writes it: ``repositories[0].include``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<root>"
+
+
+def validation_problems(exc: ValidationError) -> str:
+    """Every problem of ``exc`` on one line: ``a.b: msg; c[0]: msg``."""
+    return "; ".join(f"{field_path(err['loc'])}: {err['msg']}" for err in exc.errors())

@@ -27,6 +27,12 @@ class ImageStatus(StrEnum):
     ACTIVATING = "ACTIVATING"
 
 
+def require_tag_xor_digest(tag: str | None, digest: str | None) -> None:
+    """The one rule for naming an image: exactly one of a tag or a digest."""
+    if (tag is None) == (digest is None):
+        raise ValueError("give exactly one of 'tag' or 'digest'")
+
+
 class ImageRef(BaseModel):
     """``repo:tag`` or ``repo@sha256:...``: exactly one of tag or digest."""
 
@@ -38,8 +44,7 @@ class ImageRef(BaseModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
-        if (self.tag is None) == (self.digest is None):
-            raise ValueError("give exactly one of tag or digest")
+        require_tag_xor_digest(self.tag, self.digest)
         return self
 
     @classmethod

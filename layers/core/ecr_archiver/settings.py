@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ecr_archiver.errors import SettingsInvalid
+from ecr_archiver.errors import SettingsInvalid, validation_problems
 
 
 class EnvSettings(BaseModel):
@@ -22,7 +22,4 @@ def load_settings[S: EnvSettings](model: type[S], environ: Mapping[str, str] | N
     try:
         return model.model_validate(env)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
-        )
-        raise SettingsInvalid(f"{model.__name__} is invalid: {problems}") from None
+        raise SettingsInvalid(f"{model.__name__} is invalid: {validation_problems(exc)}") from None

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ecr_archiver.errors import ConfigInvalid, LifecyclePolicyInvalid
+from ecr_archiver.errors import ConfigInvalid, LifecyclePolicyInvalid, validation_problems
 from ecr_archiver.lifecycle.policy import canonical_policy_text, parse_lifecycle_policy
 from ecr_archiver.models import ImageRef
 
@@ -150,12 +150,4 @@ def parse_config(raw: str | bytes | Mapping[str, Any]) -> ArchiveConfig:
     try:
         return ArchiveConfig.model_validate(dict(document))
     except ValidationError as exc:
-        problems = "; ".join(f"{_field_path(err['loc'])}: {err['msg']}" for err in exc.errors())
-        raise ConfigInvalid(f"configuration is invalid: {problems}") from None
-
-
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "<root>"
+        raise ConfigInvalid(f"configuration is invalid: {validation_problems(exc)}") from None

@@ -15,7 +15,15 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.alias_generators import to_camel
 
-from ecr_archiver.models import ImageDetail, ImageDigest, ImageRef, ImageStatus, ImageTag, RepositoryName
+from ecr_archiver.models import (
+    ImageDetail,
+    ImageDigest,
+    ImageRef,
+    ImageStatus,
+    ImageTag,
+    RepositoryName,
+    require_tag_xor_digest,
+)
 
 # Glob patterns over repository names: ECR's name characters plus fnmatch's * ? [ ] !.
 ALLOW_PATTERN = re.compile(r"^[a-z0-9._/*?\[\]!-]{1,256}$")
@@ -40,8 +48,7 @@ class _ExactlyOneImageId(_Wire):
 
     @model_validator(mode="after")
     def _exactly_one_of_tag_or_digest(self) -> Self:
-        if (self.tag is None) == (self.digest is None):
-            raise ValueError("give exactly one of 'tag' or 'digest'")
+        require_tag_xor_digest(self.tag, self.digest)
         return self
 
     def image_ref(self) -> ImageRef:
