@@ -60,7 +60,7 @@ def _render(report: DoctorReport) -> None:
     type=click.Choice([mode.value for mode in AccessLogMode]),
     default=AccessLogMode.CREATE_ACCOUNT_ROLE.value,
     show_default=True,
-    help="RestoreApiAccessLogs you will deploy with (when the stack is deployed, its own value is used).",
+    help="RestoreApiAccessLogging you will deploy with (when the stack is deployed, its own value is used).",
 )
 @click.pass_obj
 @user_errors

@@ -175,7 +175,7 @@ def check_access_logs(probes: Probes, stack: DeployedStack | None, request: Doct
             status=CheckStatus.FAIL,
             detail=f"{mode}, but this account has no API Gateway CloudWatch Logs role in {request.region}: "
             "the deploy fails with 'CloudWatch Logs role ARN must be set in account settings'",
-            fix="deploy with RestoreApiAccessLogs=create-account-role (or off), or set the role with "
+            fix="deploy with RestoreApiAccessLogging=create-account-role (or off), or set the role with "
             "`aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn,value=ARN`",
         )
     return _check_created_role(name, role, stack)
@@ -189,7 +189,7 @@ def _check_created_role(name: str, role: str | None, stack: DeployedStack | None
             name=name,
             status=CheckStatus.WARN,
             detail=f"{mode}: the stack will replace the account-wide setting {role} with a role of its own",
-            fix="deploy with RestoreApiAccessLogs=use-existing-account-role to keep the existing role",
+            fix="deploy with RestoreApiAccessLogging=use-existing-account-role to keep the existing role",
         )
     if stack is None:
         return Check(
