@@ -32,11 +32,15 @@ $(STAMP): pyproject.toml layers/core/requirements.txt
 	  echo "error: python3.13 not found. Install Python 3.13 (e.g. 'pyenv install 3.13') or pass PYTHON313=/path/to/python3.13." >&2; exit 1; fi
 	@if [ ! -x "$(PY)" ] || ! "$(PY)" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then \
 	  rm -rf $(VENV); echo "creating $(VENV) with $(PYTHON313)"; "$(PYTHON313)" -m venv $(VENV); fi
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	$(PY) -m pip check
-	$(PY) scripts/check_versions.py
+	@echo "[1/3] upgrading pip in $(VENV)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@echo "[2/3] installing ecr-archiver and its pinned dev dependencies (first time: 1-2 minutes)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "[3/3] checking the installed versions"
+	@$(PY) -m pip check
+	@$(PY) scripts/check_versions.py
 	@touch $(STAMP)
+	@echo "$(VENV) ready: . $(VENV)/bin/activate (or run $(VENV)/bin/ecr-archiver)"
 
 lint: $(STAMP) ## ruff, ruff format --check, mypy, sam validate --lint
 	$(BIN)/ruff check .
@@ -76,8 +80,9 @@ docs-build: $(STAMP) ## Build the docs site into site/ (strict: a broken link fa
 demo: $(STAMP) ## The whole flow on the embedded emulator
 	$(PY) -m ecr_emulator.demo
 
-emulator: $(STAMP) ## Run the emulator on 127.0.0.1:$(PORT) in the foreground
-	$(PY) -m ecr_emulator --host 127.0.0.1 --port $(PORT)
+EMULATOR_ARGS ?=
+emulator: $(STAMP) ## Run the emulator on 127.0.0.1:$(PORT) in the foreground (EMULATOR_ARGS=--log-requests for a line per request)
+	$(PY) -m ecr_emulator --host 127.0.0.1 --port $(PORT) $(EMULATOR_ARGS)
 
 bench: $(STAMP) ## Quick benchmarks (writes benchmarks/RESULTS.md)
 	$(PY) -m benchmarks.run --quick

@@ -13,6 +13,9 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -41,7 +44,30 @@ from ecr_archiver.settings import load_settings
 
 SETTINGS = load_settings(RestoreApiSettings)
 
+JSON_MEDIA_TYPE = "application/json"
+
+
+class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, for an API whose bodies are JSON and nothing else.
+
+    Powertools also parses form and multipart bodies, and matches ``application/json`` by a
+    case-sensitive prefix. Here any other media type is 415, and the media type is compared
+    case-insensitively as RFC 9110 says (``Application/JSON; charset=UTF-8`` is JSON).
+    """
+
+    def _get_body(self, app: Any) -> dict[str, Any]:
+        header = app.current_event.headers.get("content-type") or ""
+        media_type = header.split(";", 1)[0].strip().lower()
+        if media_type not in ("", JSON_MEDIA_TYPE):
+            raise RequestUnsupportedContentType(
+                "Unsupported content type",
+                errors=[{"type": "unsupported_content_type", "loc": ("body",), "msg": header, "input": {}}],
+            )
+        return self._parse_json_data(app)  # type: ignore[no-any-return]
+
+
 app = APIGatewayRestResolver(enable_validation=True)
+app._request_validation_middleware = JsonBodiesOnly()  # the resolver's request-validation step
 
 
 def _error_response(description: str) -> OpenAPIResponse:
@@ -162,7 +188,7 @@ def _invalid_request(exc: RequestValidationError) -> Response[Any]:
 def _unsupported_content_type(exc: RequestUnsupportedContentType) -> Response[Any]:
     return _json(
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-        ErrorBody(error="UnsupportedMediaType", message="send the body as application/json"),
+        ErrorBody(error="UnsupportedMediaType", message=f"send the body as {JSON_MEDIA_TYPE}"),
     )
 
 

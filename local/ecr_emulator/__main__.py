@@ -1,8 +1,9 @@
-"""``python -m ecr_emulator [--port 4566] [--host 127.0.0.1] [--region us-east-1]``."""
+"""``python -m ecr_emulator [--port 4566] [--host 127.0.0.1] [--region us-east-1] [--log-requests]``."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 
 from ecr_emulator.server import serve
 
@@ -16,7 +17,13 @@ def main(argv: list[str] | None = None) -> None:
         "--host", default="127.0.0.1", help="bind address (default 127.0.0.1; no auth, keep it local)"
     )
     parser.add_argument("--region", default="us-east-1", help="default region for /_emulator/ control routes")
+    parser.add_argument(
+        "--log-requests", action="store_true", help="print one line per request (default: quiet)"
+    )
     args = parser.parse_args(argv)
+    if not args.log_requests:
+        # werkzeug logs every request at INFO; a terminal running `make emulator &` stays readable.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     serve(args.port, args.host, args.region)
 
 

@@ -216,6 +216,15 @@ def bucket_violations(cfn: dict[str, Any]) -> list[str]:
 
 
 # -- operability ----------------------------------------------------------------------------------
+def when_on(value: Any) -> Any:
+    """``{"Fn::If": [cond, on, {"Ref": "AWS::NoValue"}]}`` -> ``on``: a setting an operator may turn off."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        _, on, off = value["Fn::If"]
+        assert off == {"Ref": "AWS::NoValue"}, value
+        return on
+    return value
+
+
 def log_group_violations(cfn: dict[str, Any]) -> list[str]:
     """Every function (and API stage) logs to a log group of this stack that has a retention."""
     out: list[str] = []
@@ -228,7 +237,7 @@ def log_group_violations(cfn: dict[str, Any]) -> list[str]:
         if group not in groups:
             out.append(f"{fn}: LoggingConfig.LogGroup is not a log group of this stack")
     for stage, res in of_type(cfn, "AWS::ApiGateway::Stage").items():
-        group = target_of(props(res).get("AccessLogSetting", {}).get("DestinationArn"))
+        group = target_of(when_on(props(res).get("AccessLogSetting", {})).get("DestinationArn"))
         if group not in groups:
             out.append(f"{stage}: access logs do not go to a log group of this stack")
     return out

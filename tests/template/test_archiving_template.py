@@ -16,7 +16,7 @@ REPO_ARN = "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repositor
 def statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
     return [
         stmt
-        for policy in resources[role]["Properties"]["Policies"]
+        for policy in resources[role]["Properties"].get("Policies", [])
         for stmt in policy["PolicyDocument"]["Statement"]
     ]
 

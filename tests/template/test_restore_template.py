@@ -83,7 +83,8 @@ class TestStage:
         assert setting["ThrottlingBurstLimit"] == {"Ref": "RestoreApiThrottleBurstLimit"}
 
     def test_writes_access_logs_to_a_log_group_with_retention(self, resources: dict[str, Any]) -> None:
-        access = restore_api(resources)["AccessLogSetting"]
+        condition, access, off = restore_api(resources)["AccessLogSetting"]["Fn::If"]
+        assert (condition, off) == ("RestoreApiAccessLogsOn", {"Ref": "AWS::NoValue"})
         group_name = access["DestinationArn"]["Fn::GetAtt"][0]
         assert resources[group_name]["Type"] == "AWS::Logs::LogGroup"
         assert resources[group_name]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
@@ -206,3 +207,91 @@ def test_outputs_the_api_url(template: dict[str, Any]) -> None:
     url = template["Outputs"]["RestoreApiUrl"]["Value"]["Fn::Sub"]
     assert url.startswith("https://${RestoreApi}.execute-api.${AWS::Region}.")
     assert url.endswith("/" + template["Resources"]["RestoreApi"]["Properties"]["StageName"])
+
+
+# -- RestoreApiAccessLogging: the account-wide API Gateway CloudWatch Logs role -------------------
+MODES = ("create-account-role", "use-existing-account-role", "off")
+
+
+def holds(condition: Any, template: dict[str, Any], parameters: dict[str, str]) -> bool:
+    """Evaluate a CloudFormation condition (Equals, Not, And, Or, Condition) for ``parameters``."""
+    if isinstance(condition, dict) and "Condition" in condition:
+        return holds(template["Conditions"][condition["Condition"]], template, parameters)
+    if isinstance(condition, str):
+        return holds(template["Conditions"][condition], template, parameters)
+    ((fn, args),) = condition.items()
+    value = {
+        "Fn::Equals": lambda: resolve(args[0], parameters) == resolve(args[1], parameters),
+        "Fn::Not": lambda: not holds(args[0], template, parameters),
+        "Fn::And": lambda: all(holds(a, template, parameters) for a in args),
+        "Fn::Or": lambda: any(holds(a, template, parameters) for a in args),
+    }[fn]()
+    return bool(value)
+
+
+def resolve(value: Any, parameters: dict[str, str]) -> Any:
+    return parameters[value["Ref"]] if isinstance(value, dict) and "Ref" in value else value
+
+
+def created(template: dict[str, Any], mode: str) -> set[str]:
+    """The logical ids CloudFormation creates with ``RestoreApiAccessLogging=mode``."""
+    parameters = {"RestoreApiAccessLogging": mode}
+    return {
+        name
+        for name, res in template["Resources"].items()
+        if "Condition" not in res or holds(res["Condition"], template, parameters)
+    }
+
+
+class TestAccessLogging:
+    def test_the_default_creates_the_account_role_so_a_fresh_account_deploys(self, template: dict[str, Any]):
+        parameter = template["Parameters"]["RestoreApiAccessLogging"]
+        assert parameter["Default"] == "create-account-role"
+        assert tuple(parameter["AllowedValues"]) == MODES
+        assert "ACCOUNT-WIDE" in parameter["Description"]
+
+    @pytest.mark.parametrize(
+        ("mode", "account_setting", "logs_on"),
+        [
+            ("create-account-role", True, True),
+            ("use-existing-account-role", False, True),
+            ("off", False, False),
+        ],
+    )
+    def test_each_mode_creates_what_it_says(
+        self, template: dict[str, Any], mode: str, account_setting: bool, logs_on: bool
+    ):
+        names = created(template, mode)
+        assert ({"ApiGatewayAccount", "ApiGatewayCloudWatchRole"} <= names) is account_setting
+        assert ("ApiGatewayAccount" in names or "ApiGatewayCloudWatchRole" in names) is account_setting
+        assert ("RestoreApiAccessLogs" in names) is logs_on
+        on = holds("RestoreApiAccessLogsOn", template, {"RestoreApiAccessLogging": mode})
+        assert on is logs_on
+
+    def test_the_account_setting_points_at_the_stack_role_with_the_push_to_logs_policy(
+        self, resources: dict[str, Any]
+    ):
+        account = resources["ApiGatewayAccount"]
+        assert account["Type"] == "AWS::ApiGateway::Account"
+        assert account["Properties"]["CloudWatchRoleArn"] == {
+            "Fn::GetAtt": ["ApiGatewayCloudWatchRole", "Arn"]
+        }
+        role = resources["ApiGatewayCloudWatchRole"]
+        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+            "Service": "apigateway.amazonaws.com"
+        }
+        policy = "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+        assert role["Properties"]["ManagedPolicyArns"] == [{"Fn::Sub": policy}]
+
+    def test_the_role_outlives_the_stack_because_the_account_setting_does(self, resources: dict[str, Any]):
+        role = resources["ApiGatewayCloudWatchRole"]
+        assert (role["DeletionPolicy"], role["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+    def test_the_stage_waits_for_the_account_setting_when_the_stack_makes_it(self, resources: dict[str, Any]):
+        assert resources["RestoreApi"]["DependsOn"] == "ApiGatewayAccountReady"
+        handle = resources["ApiGatewayAccountReady"]
+        assert "Condition" not in handle
+        assert handle["Metadata"]["AccountSetting"]["Fn::If"][:2] == [
+            "CreateApiGatewayAccountRole",
+            {"Ref": "ApiGatewayAccount"},
+        ]

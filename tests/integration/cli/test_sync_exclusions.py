@@ -35,7 +35,7 @@ def test_an_invalid_declaration_is_refused_with_exit_3(run: Run, ssm: Any, ecr: 
     ssm.put_parameter(Name=f"{PATH}team", Value="not-an-arn", Type="String")
     result = run("sync-exclusions")
     assert result.exit_code == 3
-    assert "refused" in result.stdout
+    assert "refused" in result.stderr
     assert ecr.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == []
 
 

@@ -20,13 +20,12 @@ from typing import Any
 
 import botocore.retries.standard
 import pytest
-import yaml
 
 from ecr_archiver.observability import logger, metrics
 from ecr_emulator.runner import load_handler, sqs_event
 from tests.integration.archiving.conftest import ACCOUNT, OLD, REGION, FakeContext, Stack
 from tests.integration.exclusions.conftest import declare, ecr, registered, ssm, sync  # noqa: F401 - fixtures
-from tests.template.conftest import TEMPLATE_PATH
+from tests.template.conftest import load_template
 
 REPO = "team-a/api"
 #: Attempts botocore makes per call in these tests (1 + 4 retries), as AWS_MAX_ATTEMPTS sets it.
@@ -36,9 +35,7 @@ SDK_ATTEMPTS = 5
 @cache
 def max_receive_count() -> int:
     """The work queue's maxReceiveCount, from template.yaml: how often a message is tried."""
-    template = yaml.safe_load(
-        "\n".join(line for line in TEMPLATE_PATH.read_text().splitlines() if "!" not in line)
-    )
+    template = load_template()
     return int(template["Resources"]["ArchiveWorkQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
 
 

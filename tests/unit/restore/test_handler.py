@@ -139,6 +139,39 @@ class TestInvalidInput:
         event = post_restores(raw="repository=team/app", headers={"Content-Type": "text/plain"})
         assert call(app, event)["statusCode"] == 415
 
+    @pytest.mark.parametrize(
+        ("content_type", "raw"),
+        [
+            ("application/x-www-form-urlencoded", "repository=team/app&tag=v1"),
+            (
+                "multipart/form-data; boundary=XyZ",
+                '--XyZ\r\nContent-Disposition: form-data; name="repository"\r\n\r\nteam/app\r\n--XyZ--\r\n',
+            ),
+        ],
+    )
+    def test_a_form_body_is_415_and_never_reaches_ecr(
+        self, app: ModuleType, registry: FakeRegistry, content_type: str, raw: str
+    ) -> None:
+        # Given a restore sent as a form (the API takes JSON only)
+        registry.add_image("team/app", ("v1",), status=ImageStatus.ARCHIVED)
+        event = post_restores(raw=raw, headers={"Content-Type": content_type})
+        # When handled, then it is 415 and ECR is never asked to restore
+        response = call(app, event)
+        assert response["statusCode"] == 415
+        assert body_of(response)["error"] == "UnsupportedMediaType"
+        assert registry.updates == []
+
+    @pytest.mark.parametrize(
+        "content_type",
+        ["Application/JSON", "APPLICATION/JSON; charset=UTF-8", "application/json;charset=utf-8"],
+    )
+    def test_the_json_media_type_matches_case_insensitively(
+        self, app: ModuleType, registry: FakeRegistry, content_type: str
+    ) -> None:
+        registry.add_image("team/app", ("v1",), status=ImageStatus.ARCHIVED)
+        event = post_restores({"repository": "team/app", "tag": "v1"}, headers={"Content-Type": content_type})
+        assert call(app, event)["statusCode"] == 202
+
     def test_invalid_input_never_reaches_ecr(self, app: ModuleType, registry: FakeRegistry) -> None:
         registry.fail_describe = AssertionError("ECR must not be called")  # type: ignore[assignment]
         call(app, post_restores({"repository": "team/app"}))

@@ -41,6 +41,12 @@ class ConfigParameter:
         try:
             value = self.provider.get(self.name)
         except GetParameterError as exc:
+            from botocore.exceptions import BotoCoreError
+
+            # Powertools wraps every failure; one that never reached SSM (no credentials, no
+            # connection) is not a configuration problem, so it keeps its own type.
+            if isinstance(exc.__context__, BotoCoreError):
+                raise exc.__context__ from None
             raise ConfigInvalid(f"configuration parameter {self.name!r} cannot be read: {exc}") from None
         return str(value)
 

@@ -34,3 +34,16 @@ class RoleSessions:
             region_name=region,
         )
         return session.client(service, config=aws.retry_config())  # type: ignore[call-overload]
+
+
+class CallerIdentity:
+    """Who the credentials are: the first thing to know when nothing else answers."""
+
+    def __init__(self, client: STSClient | None = None) -> None:
+        self._client: STSClient = client or aws.client("sts")
+
+    def describe(self) -> tuple[str, str]:
+        """``(account id, caller ARN)``."""
+        with aws_errors():
+            identity = self._client.get_caller_identity()
+        return identity["Account"], identity["Arn"]

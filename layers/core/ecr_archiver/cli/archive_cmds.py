@@ -44,18 +44,11 @@ from ecr_archiver.cli.main import (
     fail,
     user_errors,
 )
+from ecr_archiver.cli.output import human_bytes, stderr_console, stdout_console
+from ecr_archiver.cli.report_file import prepare_report_path, write_report
 
-console = Console()
-progress_console = Console(stderr=True)
-
-
-def human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover - loop always returns
+console = stdout_console()
+progress_console = stderr_console()
 
 
 #: Short labels for the table (the JSON report and the docs use the reason codes).
@@ -240,11 +233,12 @@ def _sources(ctx: CliContext, config: ArchiveConfig) -> list[ImageUseSource]:
 
 
 def _finish(ctx: CliContext, run: LocalRun, report: Path | None) -> None:
-    if report is not None:
-        report.write_text(json.dumps(run.report(), indent=2, default=str) + "\n")
+    written = write_report(report, run.report(), run.run_id) if report is not None else None
     emit(ctx, run.summary(), lambda: render_run(run))
-    if report is not None and not ctx.output_json:
-        console.print(f"report written to [bold]{report}[/]")
+    if written is not None and written != report:
+        click.echo(f"warning: could not write {report}; the report is in {written}", err=True)
+    elif written is not None and not ctx.output_json:
+        console.print(f"report written to [bold]{written}[/]")
     if run.failed or run.previews_failed:
         detail = f"{run.failed} image(s) failed" if run.failed else ""
         if run.previews_failed:
@@ -289,9 +283,12 @@ def _common(func: Any) -> Any:
     return func
 
 
-def _check_sources(config_file: Path | None, use_default: bool) -> None:
+def _check_arguments(config_file: Path | None, use_default: bool, report: Path | None) -> None:
+    """Everything a run needs from its flags, checked before the first AWS call."""
     if config_file is not None and use_default:
         fail("give at most one of --config and --default-config", EXIT_USAGE)
+    if report is not None:
+        prepare_report_path(report)
 
 
 @cli.command()
@@ -312,7 +309,7 @@ def plan(
     Starts one lifecycle preview per selected repository (a simulation: no image changes),
     discovers images in use by ECS and Lambda, and applies the same guard as the scheduled run.
     """
-    _check_sources(config_file, default_config)
+    _check_arguments(config_file, default_config, report)
     text = _config_text(ctx, config_file, config_parameter, default_config)
     run = _guarded(
         ctx,
@@ -351,12 +348,12 @@ def archive(
     max_tps: float,
     concurrency: int,
 ) -> None:
-    """Archive for real what ``plan`` shows, after confirmation (or with --yes).
+    """Archive for real what 'plan' shows, after confirmation (or with --yes).
 
-    The configuration's ``dryRun`` governs the scheduled runs only: here the prompt is the
+    The configuration's dryRun governs the scheduled runs only: here the prompt is the
     safety. Images in use or protected are never archived.
     """
-    _check_sources(config_file, default_config)
+    _check_arguments(config_file, default_config, report)
     text = _config_text(ctx, config_file, config_parameter, default_config)
     common: dict[str, Any] = {
         "max_tps": max_tps,
@@ -384,8 +381,7 @@ def archive(
 
 
 def _guarded(ctx: CliContext, **kwargs: Any) -> LocalRun:
-    verbose = bool(click.get_current_context().find_root().params.get("verbose"))
     try:
-        return _run(ctx, verbose=verbose, **kwargs)
+        return _run(ctx, verbose=ctx.verbose, **kwargs)
     except PreviewTimeout as exc:
         raise CliFailure(exc.message, EXIT_TIMEOUT) from None

@@ -17,6 +17,19 @@ from botocore.config import Config
 
 from ecr_archiver.aws import retry_config
 
+#: A person is waiting: fail within seconds when the endpoint is unreachable, and retry a little
+#: (the Lambda functions keep the longer adaptive retries of :func:`ecr_archiver.aws.retry_config`).
+CLI_CONNECT_TIMEOUT_SECONDS = 2
+CLI_READ_TIMEOUT_SECONDS = 20
+CLI_MAX_ATTEMPTS = 3
+
+
+def cli_client_config() -> Config:
+    """Short connect timeout and bounded retries for clients a person waits on."""
+    return retry_config(max_attempts=CLI_MAX_ATTEMPTS).merge(
+        Config(connect_timeout=CLI_CONNECT_TIMEOUT_SECONDS, read_timeout=CLI_READ_TIMEOUT_SECONDS)
+    )
+
 
 @dataclass(frozen=True)
 class WaitClock:
@@ -72,6 +85,7 @@ class CliContext:
     profile: str | None = None
     endpoint_url: str | None = None
     output_json: bool = False
+    verbose: bool = False
     #: How to wait; ``None`` picks wall time, or the emulator's clock behind ``endpoint_url``.
     wait_clock: WaitClock | None = None
     _session: boto3.session.Session | None = field(default=None, repr=False)
@@ -92,7 +106,7 @@ class CliContext:
             service,
             region_name=region or self.effective_region,
             endpoint_url=self.endpoint_url,
-            config=config or retry_config(),
+            config=config or cli_client_config(),
         )
 
     @property

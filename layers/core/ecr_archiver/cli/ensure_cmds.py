@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from ecr_archiver.adapters.ecr import EcrRegistry
@@ -30,6 +29,7 @@ from ecr_archiver.cli.main import (
     fail,
     user_errors,
 )
+from ecr_archiver.cli.output import stdout_console
 from ecr_archiver.restore.ensure import (
     EnsureReport,
     EnsureTarget,
@@ -40,7 +40,7 @@ from ecr_archiver.restore.ensure import (
 )
 from ecr_archiver.restore.references import LocalRegistry
 
-console = Console(stderr=False)
+console = stdout_console()
 
 
 def _targets(ctx: CliContext, refs: tuple[str, ...], task_definitions: tuple[str, ...]) -> list[EnsureTarget]:

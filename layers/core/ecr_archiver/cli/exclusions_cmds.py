@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
+from rich import box
 from rich.table import Table
 
 from ecr_archiver.adapters.ecr import EcrRegistry
 from ecr_archiver.adapters.ssm import ParameterStore
 from ecr_archiver.cli.context import CliContext
-from ecr_archiver.cli.main import EXIT_INVALID, EXIT_PARTIAL, cli, emit, user_errors
+from ecr_archiver.cli.main import EXIT_INVALID, EXIT_PARTIAL, CliFailure, cli, emit, user_errors
+from ecr_archiver.cli.output import stdout_console
 from ecr_archiver.exclusions.logic import reconcile_exclusions
-from ecr_archiver.exclusions.models import SyncOptions, SyncResult
+from ecr_archiver.exclusions.models import SettingNames, SyncOptions, SyncResult
 
-console = Console()
+console = stdout_console()
+
+
+#: Refusals name the flags a CLI user types, not the Lambda function's settings.
+CLI_SETTING_NAMES = SettingNames(extra_principals="--extra", allow_empty="pass --allow-empty")
 
 
 def _render(result: SyncResult) -> None:
     mode = "dry run" if result.dry_run else "applied"
-    if result.refused:
-        console.print(f"[bold red]refused[/] ({result.refused.value}): {result.reason}")
+    if not (result.to_add or result.to_remove):
+        kept = len(result.unchanged)
+        console.print(
+            f"nothing to change ({mode}): the {kept} exclusion(s) in ECR match what "
+            f"{result.parameter_path} declares"
+        )
         return
-    table = Table(title=f"pull-time exclusions under {result.parameter_path} ({mode})")
-    table.add_column("change")
-    table.add_column("principal")
+    console.print(f"pull-time exclusions declared under {result.parameter_path} ({mode}):")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("change", no_wrap=True)
+    table.add_column("principal", no_wrap=True)
     for arn in result.to_add:
         table.add_row("[green]+ add[/]" if arn in result.added or result.dry_run else "+ add (failed)", arn)
     for arn in result.to_remove:
@@ -34,7 +44,11 @@ def _render(result: SyncResult) -> None:
         table.add_row("  keep", arn)
     console.print(table)
     for failure in result.failed:
-        console.print(f"[red]failed[/] {failure.model_dump_json()}")
+        click.echo(
+            f"failed: {failure.action.value} {failure.principal_arn}: {failure.error_code}: "
+            f"{failure.message}",
+            err=True,
+        )
 
 
 @cli.command("sync-exclusions")
@@ -57,13 +71,19 @@ def sync_exclusions(
 ) -> None:
     """Make ECR's pull-time update exclusion list equal what SSM declares."""
     options = SyncOptions(
-        parameter_path=parameter_path, extra_principals=extra, allow_empty=allow_empty, dry_run=dry_run
+        parameter_path=parameter_path,
+        extra_principals=extra,
+        allow_empty=allow_empty,
+        dry_run=dry_run,
+        names=CLI_SETTING_NAMES,
     )
     result = reconcile_exclusions(
         options, store=ParameterStore(ctx.client("ssm")), registry=EcrRegistry(ctx.client("ecr"))
     )
-    emit(ctx, result.model_dump(mode="json"), lambda: _render(result))
     if result.refused:
-        raise SystemExit(EXIT_INVALID)
+        if ctx.output_json:
+            click.echo(result.model_dump_json(indent=2))
+        raise CliFailure(f"refused ({result.refused.value}): {result.reason}", EXIT_INVALID)
+    emit(ctx, result.model_dump(mode="json"), lambda: _render(result))
     if result.failed:
         raise SystemExit(EXIT_PARTIAL)

@@ -12,6 +12,7 @@ import click
 from pydantic import ValidationError
 
 from ecr_archiver import errors
+from ecr_archiver.adapters.errors import SdkFailureKind, describe_sdk_failure
 from ecr_archiver.cli.context import CliContext
 
 EXIT_OK = 0
@@ -45,23 +46,49 @@ def _exit_code_for(exc: errors.EcrArchiverError) -> int:
     return EXIT_AWS
 
 
+_EXIT_BY_SDK_FAILURE = {
+    SdkFailureKind.CONFIGURATION: EXIT_INVALID,
+    SdkFailureKind.CREDENTIALS: EXIT_AWS,
+    SdkFailureKind.CONNECTION: EXIT_AWS,
+    SdkFailureKind.REFUSED: EXIT_AWS,
+}
+
+
+def failure_for(exc: Exception) -> CliFailure | None:
+    """The one-line failure for an error a user can fix; ``None`` for a genuine bug."""
+    if isinstance(exc, errors.EcrArchiverError):
+        return CliFailure(f"{exc.code}: {exc.message}", _exit_code_for(exc))
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "input"
+        value = first.get("input")
+        shown = f" {value!r}" if isinstance(value, str | int) else ""
+        return CliFailure(f"invalid {where}{shown}: {first['msg']}", EXIT_INVALID)
+    if isinstance(exc, ValueError):
+        return CliFailure(str(exc), EXIT_INVALID)
+    sdk = describe_sdk_failure(exc)
+    if sdk is not None:
+        return CliFailure(sdk.message, _EXIT_BY_SDK_FAILURE[sdk.kind])
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return CliFailure(f"{where}{exc.strerror or exc}", EXIT_INVALID)
+    return None
+
+
 def user_errors[F: Callable[..., Any]](func: F) -> F:
-    """Map domain and validation errors to one clear line and an exit code."""
+    """Map domain, validation, SDK and OS errors to one clear line and an exit code."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except errors.EcrArchiverError as exc:
-            raise CliFailure(f"{exc.code}: {exc.message}", _exit_code_for(exc)) from None
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "input"
-            value = first.get("input")
-            shown = f" {value!r}" if isinstance(value, str | int) else ""
-            raise CliFailure(f"invalid {where}{shown}: {first['msg']}", EXIT_INVALID) from None
-        except ValueError as exc:
-            raise CliFailure(str(exc), EXIT_INVALID) from None
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            failure = failure_for(exc)
+            if failure is None:
+                raise
+            raise failure from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -74,7 +101,63 @@ def emit(ctx: CliContext, payload: Any, render: Callable[[], None]) -> None:
         render()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+#: The global options: (attribute on CliContext, option declarations, help).
+_GLOBAL_OPTIONS: tuple[tuple[str, tuple[str, ...], str, bool], ...] = (
+    ("region", ("--region",), "AWS region (default: your profile's).", False),
+    ("profile", ("--profile",), "Named AWS profile.", False),
+    (
+        "endpoint_url",
+        ("--endpoint-url",),
+        "Custom endpoint, e.g. the emulator at http://127.0.0.1:4566 (env AWS_ENDPOINT_URL).",
+        False,
+    ),
+    ("output_json", ("--json",), "Print machine-readable JSON.", True),
+    ("verbose", ("-v", "--verbose"), "Show the structured logs (on stderr).", True),
+)
+
+
+def _apply_global(attribute: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """Callback of a global option given after the command: it overrides the value before it."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if not value:
+            return
+        base = ctx.find_object(CliContext)
+        if base is None:  # pragma: no cover - the group always installs one
+            return
+        setattr(base, attribute, value)
+        if attribute == "verbose":
+            _route_logs_to_stderr(True)
+
+    return callback
+
+
+class GlobalOptionsGroup(click.Group):
+    """A group whose global options are accepted before or after the command name.
+
+    ``ecr-archiver plan --region eu-west-1`` and ``ecr-archiver --region eu-west-1 plan`` mean the
+    same: each command gets a copy of the global options that writes into the shared context.
+    """
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        for attribute, decls, help_text, is_flag in _GLOBAL_OPTIONS:
+            cmd.params.append(
+                click.Option(
+                    decls,
+                    is_flag=is_flag,
+                    default=None if not is_flag else False,
+                    expose_value=False,
+                    help=f"{help_text} (global option)",
+                    callback=_apply_global(attribute),
+                )
+            )
+        super().add_command(cmd, name)
+
+
+@click.group(
+    cls=GlobalOptionsGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option("--region", envvar="AWS_REGION", help="AWS region (default: your profile's).")
 @click.option("--profile", envvar="AWS_PROFILE", help="Named AWS profile.")
 @click.option(
@@ -94,7 +177,10 @@ def cli(
     output_json: bool,
     verbose: bool,
 ) -> None:
-    """Archive unused ECR images safely, restore them on demand, sync pull-time exclusions."""
+    """Archive unused ECR images safely, restore them on demand, sync pull-time exclusions.
+
+    Global options may come before or after the command.
+    """
     _route_logs_to_stderr(verbose)
     # A caller embedding the CLI (the demo, tests) may hand in a context, e.g. with a wait clock.
     base = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
@@ -102,6 +188,7 @@ def cli(
     base.profile = profile or base.profile
     base.endpoint_url = endpoint_url or base.endpoint_url
     base.output_json = output_json or base.output_json
+    base.verbose = verbose or base.verbose
     ctx.obj = base
 
 
@@ -125,3 +212,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        # A bug, not a user error: still one line, with the traceback only when asked for.
+        if "-v" in (argv or sys.argv) or "--verbose" in (argv or sys.argv):
+            raise
+        click.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", err=True)
+        sys.exit(EXIT_UNEXPECTED)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import click
-from rich.console import Console
+from rich import box
 from rich.table import Table
 
 from ecr_archiver.adapters.ecr import EcrRegistry
@@ -21,6 +21,7 @@ from ecr_archiver.cli.main import (
     fail,
     user_errors,
 )
+from ecr_archiver.cli.output import human_bytes, stderr_console, stdout_console
 from ecr_archiver.cli.reports import archived_images
 from ecr_archiver.cli.signing import signed_request
 from ecr_archiver.errors import EcrArchiverError
@@ -29,7 +30,7 @@ from ecr_archiver.restore.logic import describe_image_status, restore_image
 from ecr_archiver.restore.models import ImageQuery, RepositoryAllowList, RestoreRequest
 
 ALLOW_ALL = RepositoryAllowList(patterns=("*",))
-console = Console(stderr=False)
+console = stdout_console()
 
 
 def _api_url_from_stack(ctx: CliContext, stack_name: str) -> str | None:
@@ -127,7 +128,7 @@ def _wait(
     deadline = clock.now() + timeout
     pending = {str(r): r for r in refs}
     final: dict[str, dict[str, Any]] = {}
-    err = Console(stderr=True)
+    err = stderr_console()
     with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("waiting for ACTIVE", total=len(refs))
         while pending:
@@ -214,6 +215,29 @@ def restore(
         raise SystemExit(EXIT_PARTIAL)
 
 
+STATUS_FIELDS = (
+    "repository",
+    "digest",
+    "tags",
+    "status",
+    "sizeBytes",
+    "pushedAt",
+    "lastArchivedAt",
+    "lastActivatedAt",
+)
+
+
+def _shown(key: str, value: Any) -> str:
+    """A status field for people: lists joined, sizes in units, absent values as a dash."""
+    if value is None or value == []:
+        return "<untagged>" if key == "tags" else "-"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if key == "sizeBytes" and isinstance(value, int):
+        return f"{human_bytes(value)} ({value} bytes)"
+    return str(value)
+
+
 @cli.command()
 @click.argument("image")
 @click.option("--api-url", envvar="ECR_ARCHIVER_API_URL", help="Restore API base URL (default: direct).")
@@ -225,18 +249,9 @@ def status(ctx: CliContext, image: str, api_url: str | None) -> None:
     result = target.status(ImageRef.parse(image))
 
     def render() -> None:
-        table = Table(title=str(image), show_header=False)
-        for key in (
-            "repository",
-            "digest",
-            "tags",
-            "status",
-            "sizeBytes",
-            "pushedAt",
-            "lastArchivedAt",
-            "lastActivatedAt",
-        ):
-            table.add_row(key, str(result.get(key)))
+        table = Table(title=str(image), show_header=False, box=box.SIMPLE, pad_edge=False)
+        for key in STATUS_FIELDS:
+            table.add_row(key, _shown(key, result.get(key)))
         console.print(table)
 
     emit(ctx, result, render)

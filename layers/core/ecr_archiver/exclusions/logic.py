@@ -33,6 +33,7 @@ from ecr_archiver.exclusions.models import (
     FailedChange,
     InvalidPrincipal,
     RefusalReason,
+    SettingNames,
     SyncOptions,
     SyncResult,
 )
@@ -82,7 +83,11 @@ def principal_problem(value: str) -> str | None:
     return "not an IAM role or user ARN (arn:<partition>:iam::<12-digit account>:role/<name> or :user/<name>)"
 
 
-def desired_exclusions(parameters: Iterable[StoredParameter], extra: Sequence[str] = ()) -> DesiredExclusions:
+def desired_exclusions(
+    parameters: Iterable[StoredParameter],
+    extra: Sequence[str] = (),
+    extra_source: str = EXTRA_PRINCIPALS_SOURCE,
+) -> DesiredExclusions:
     """The union of every principal declared under the path plus ``extra``, each with its sources."""
     sources: dict[str, list[str]] = {}
     invalid: list[InvalidPrincipal] = []
@@ -104,7 +109,7 @@ def desired_exclusions(parameters: Iterable[StoredParameter], extra: Sequence[st
     from_parameters = len(sources)
     for value in extra:
         if value.strip():
-            _collect(value.strip(), EXTRA_PRINCIPALS_SOURCE, sources, invalid)
+            _collect(value.strip(), extra_source, sources, invalid)
     return DesiredExclusions(
         principals={arn: tuple(dict.fromkeys(srcs)) for arn, srcs in sorted(sources.items())},
         invalid=tuple(invalid),
@@ -145,20 +150,27 @@ def invalid_principals_message(path: str, invalid: Sequence[InvalidPrincipal]) -
     )
 
 
-def too_many_message(path: str, desired: DesiredExclusions) -> str:
+def too_many_message(
+    path: str, desired: DesiredExclusions, extra_source: str = EXTRA_PRINCIPALS_SOURCE
+) -> str:
     return (
         f"Refusing to sync pull-time exclusions: {len(desired.principals)} distinct principals are declared "
-        f"under {path} (plus {EXTRA_PRINCIPALS_SOURCE}), but ECR allows at most {EXCLUSION_LIMIT} per "
+        f"under {path} (plus {extra_source}), but ECR allows at most {EXCLUSION_LIMIT} per "
         f"registry. Nothing was changed. Remove {len(desired.principals) - EXCLUSION_LIMIT} or more."
     )
 
 
-def empty_set_message(path: str, desired: DesiredExclusions, plan: ExclusionPlan) -> str:
+def empty_set_message(
+    path: str,
+    desired: DesiredExclusions,
+    plan: ExclusionPlan,
+    allow_empty_hint: str = SettingNames().allow_empty,
+) -> str:
     return (
         f"Refusing to sync pull-time exclusions: no principal is declared under {path} "
         f"({desired.parameter_count} parameter(s) found), which would deregister "
         f"{len(plan.to_remove)} existing exclusion(s). Nothing was changed. If the path is right and "
-        f"the list should really be emptied, set AllowEmptyExclusionSync=true (env ALLOW_EMPTY_SYNC)."
+        f"the list should really be emptied, {allow_empty_hint}."
     )
 
 
@@ -255,7 +267,7 @@ def reconcile_exclusions(
     changed then). Refusals and per-principal failures are returned in the result.
     """
     parameters = store.get_parameters_by_path(options.parameter_path, recursive=True)
-    desired = desired_exclusions(parameters, options.extra_principals)
+    desired = desired_exclusions(parameters, options.extra_principals, options.names.extra_principals)
     result = SyncResult(
         parameter_path=options.parameter_path,
         dry_run=options.dry_run,
@@ -274,7 +286,7 @@ def reconcile_exclusions(
         return result.model_copy(
             update={
                 "refused": RefusalReason.TOO_MANY_PRINCIPALS,
-                "reason": too_many_message(options.parameter_path, desired),
+                "reason": too_many_message(options.parameter_path, desired, options.names.extra_principals),
             }
         )
 
@@ -295,7 +307,7 @@ def reconcile_exclusions(
         return result.model_copy(
             update={
                 "refused": RefusalReason.EMPTY_DESIRED_SET,
-                "reason": empty_set_message(options.parameter_path, desired, plan),
+                "reason": empty_set_message(options.parameter_path, desired, plan, options.names.allow_empty),
             }
         )
     if options.dry_run:

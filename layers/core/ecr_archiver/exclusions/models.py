@@ -24,8 +24,21 @@ PARAMETER_PATH_PATTERN = r"^/([A-Za-z0-9_.-]+/)+$"
 ParameterPath = Annotated[str, StringConstraints(pattern=PARAMETER_PATH_PATTERN)]
 
 
+class SettingNames(BaseModel):
+    """How the operator sets the sync's overrides, as refusals and sources name them.
+
+    The Lambda function's operator sets template parameters; a CLI user types flags. Each
+    refusal tells the reader what *they* would change.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    extra_principals: str = EXTRA_PRINCIPALS_SOURCE
+    allow_empty: str = "set AllowEmptyExclusionSync=true (env ALLOW_EMPTY_SYNC)"
+
+
 class SyncOptions(BaseModel):
-    """What one sync run should do; built by the handler from its settings."""
+    """What one sync run should do; built by the handler from its settings (or by the CLI)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -33,6 +46,7 @@ class SyncOptions(BaseModel):
     extra_principals: tuple[str, ...] = ()
     allow_empty: bool = False
     dry_run: bool = False
+    names: SettingNames = SettingNames()
 
 
 class RefusalReason(StrEnum):
