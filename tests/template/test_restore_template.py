@@ -244,8 +244,10 @@ def created(template: dict[str, Any], mode: str) -> set[str]:
 
 
 class TestAccessLogging:
-    def test_the_default_creates_the_account_role_so_a_fresh_account_deploys(self, template: dict[str, Any]):
-        parameter = template["Parameters"]["RestoreApiAccessLogging"]
+    def test_the_default_creates_the_account_role_so_a_fresh_account_deploys(
+        self, main_template: dict[str, Any]
+    ):
+        parameter = main_template["Parameters"]["RestoreApiAccessLogging"]
         assert parameter["Default"] == "create-account-role"
         assert tuple(parameter["AllowedValues"]) == MODES
         assert "ACCOUNT-WIDE" in parameter["Description"]
@@ -259,13 +261,13 @@ class TestAccessLogging:
         ],
     )
     def test_each_mode_creates_what_it_says(
-        self, template: dict[str, Any], mode: str, account_setting: bool, logs_on: bool
+        self, main_template: dict[str, Any], mode: str, account_setting: bool, logs_on: bool
     ):
-        names = created(template, mode)
+        names = created(main_template, mode)
         assert ({"ApiGatewayAccount", "ApiGatewayCloudWatchRole"} <= names) is account_setting
         assert ("ApiGatewayAccount" in names or "ApiGatewayCloudWatchRole" in names) is account_setting
         assert ("RestoreApiAccessLogs" in names) is logs_on
-        on = holds("RestoreApiAccessLogsOn", template, {"RestoreApiAccessLogging": mode})
+        on = holds("RestoreApiAccessLogsOn", main_template, {"RestoreApiAccessLogging": mode})
         assert on is logs_on
 
     def test_the_account_setting_points_at_the_stack_role_with_the_push_to_logs_policy(
