@@ -25,6 +25,7 @@ from ecr_archiver.errors import (
 from ecr_archiver.exclusions.models import (
     EXCLUSION_LIMIT,
     EXTRA_PRINCIPALS_SOURCE,
+    OWN_ROLES_SOURCE,
     PRINCIPAL_ARN_MAX_LENGTH,
     PRINCIPAL_ARN_PATTERN,
     ChangeAction,
@@ -82,8 +83,11 @@ def principal_problem(value: str) -> str | None:
     return "not an IAM role or user ARN (arn:<partition>:iam::<12-digit account>:role/<name> or :user/<name>)"
 
 
-def desired_exclusions(parameters: Iterable[StoredParameter], extra: Sequence[str] = ()) -> DesiredExclusions:
-    """The union of every principal declared under the path plus ``extra``, each with its sources."""
+def desired_exclusions(
+    parameters: Iterable[StoredParameter], extra: Sequence[str] = (), own: Sequence[str] = ()
+) -> DesiredExclusions:
+    """The union of every principal declared under the path, ``extra`` and ``own`` (the stack's
+    roles), each with its sources."""
     sources: dict[str, list[str]] = {}
     invalid: list[InvalidPrincipal] = []
     count = 0
@@ -105,7 +109,12 @@ def desired_exclusions(parameters: Iterable[StoredParameter], extra: Sequence[st
     for value in extra:
         if value.strip():
             _collect(value.strip(), EXTRA_PRINCIPALS_SOURCE, sources, invalid)
+    for value in own:
+        if value.strip():
+            _collect(value.strip(), OWN_ROLES_SOURCE, sources, invalid)
+    own_count = sum(1 for srcs in sources.values() if OWN_ROLES_SOURCE in srcs)
     return DesiredExclusions(
+        own=own_count,
         principals={arn: tuple(dict.fromkeys(srcs)) for arn, srcs in sorted(sources.items())},
         invalid=tuple(invalid),
         parameter_count=count,
@@ -148,8 +157,10 @@ def invalid_principals_message(path: str, invalid: Sequence[InvalidPrincipal]) -
 def too_many_message(path: str, desired: DesiredExclusions) -> str:
     return (
         f"Refusing to sync pull-time exclusions: {len(desired.principals)} distinct principals are declared "
-        f"under {path} (plus {EXTRA_PRINCIPALS_SOURCE}), but ECR allows at most {EXCLUSION_LIMIT} per "
-        f"registry. Nothing was changed. Remove {len(desired.principals) - EXCLUSION_LIMIT} or more."
+        f"under {path} (plus {EXTRA_PRINCIPALS_SOURCE} and {desired.own} of {OWN_ROLES_SOURCE}), but ECR "
+        f"allows at most {EXCLUSION_LIMIT} per registry. Nothing was changed, so archive runs read no "
+        f"index manifest (manifestReads: conservative) until the list fits. "
+        f"Remove {len(desired.principals) - EXCLUSION_LIMIT} or more."
     )
 
 
@@ -255,7 +266,7 @@ def reconcile_exclusions(
     changed then). Refusals and per-principal failures are returned in the result.
     """
     parameters = store.get_parameters_by_path(options.parameter_path, recursive=True)
-    desired = desired_exclusions(parameters, options.extra_principals)
+    desired = desired_exclusions(parameters, options.extra_principals, options.own_principals)
     result = SyncResult(
         parameter_path=options.parameter_path,
         dry_run=options.dry_run,
