@@ -32,8 +32,9 @@ def protected_set_key(run_id: str, repository: str) -> str:
     return f"{report_prefix(run_id, repository)}protected.json"
 
 
-def index_map_key(run_id: str, repository: str) -> str:
-    return f"{report_prefix(run_id, repository)}indexes.json"
+def index_map_key(run_id: str, repository: str, *, dry_run: bool) -> str:
+    """Separate for a dry run, so a real run never inherits what a dry run only pretended."""
+    return f"{report_prefix(run_id, repository)}{'indexes-dry-run' if dry_run else 'indexes'}.json"
 
 
 def delivery_key(run_id: str, repository: str, delivery_id: str) -> str:

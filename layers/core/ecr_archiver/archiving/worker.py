@@ -346,7 +346,7 @@ class _Run:
     # -- indexes first ------------------------------------------------------------------
     def index_map(self) -> IndexMap:
         """This run's map of the repository's live indexes: stored on first use, then reused."""
-        key = index_map_key(self.message.run_id, self.repo)
+        key = index_map_key(self.message.run_id, self.repo, dry_run=self.dry_run)
         if next(iter(self.store.list_keys(key)), None) is not None:
             return IndexMap.model_validate(self.store.get_json(key))
         mode = self.message.manifest_reads
@@ -370,7 +370,7 @@ class _Run:
         return index_map
 
     def save(self, index_map: IndexMap) -> None:
-        key = index_map_key(self.message.run_id, self.repo)
+        key = index_map_key(self.message.run_id, self.repo, dry_run=self.dry_run)
         self.store.put_json(key, index_map.model_dump(mode="json", by_alias=True))
 
     def index_phase(self, pool: ThreadPoolExecutor, index_map: IndexMap) -> tuple[IndexMap, str | int]:
