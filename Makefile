@@ -66,7 +66,7 @@ build: $(STAMP) ## sam build (no Docker; arm64 wheels)
 test: lint build security pytest ## The CI gate: lint, sam build, checkov, then every pytest tier (summary line last)
 
 demo: $(STAMP) ## The whole flow on the embedded emulator
-	$(PY) -m ecr_emulator.demo
+	$(PY) -m ecr_harness.demo
 
 emulator: $(STAMP) ## Run the emulator on 127.0.0.1:$(PORT) in the foreground
 	$(PY) -m ecr_emulator --host 127.0.0.1 --port $(PORT)

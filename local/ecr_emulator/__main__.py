@@ -1,10 +1,15 @@
-"""``python -m ecr_emulator [--port 4566] [--host 127.0.0.1] [--region us-east-1]``."""
+"""``python -m ecr_emulator [--port 4566] [--host 127.0.0.1] [--region us-east-1] [--frozen-clock]``.
+
+The server's clock follows real time unless ``--frozen-clock`` is given (see ``clock.py``).
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from ecr_emulator.clock import ClockMode
 from ecr_emulator.server import serve
+from ecr_emulator.state import STATE
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -16,7 +21,14 @@ def main(argv: list[str] | None = None) -> None:
         "--host", default="127.0.0.1", help="bind address (default 127.0.0.1; no auth, keep it local)"
     )
     parser.add_argument("--region", default="us-east-1", help="default region for /_emulator/ control routes")
+    parser.add_argument(
+        "--frozen-clock",
+        action="store_true",
+        help="freeze the emulator clock (it moves only through /_emulator/clock); "
+        "by default it follows real time",
+    )
     args = parser.parse_args(argv)
+    STATE.clock.set_mode(ClockMode.FROZEN if args.frozen_clock else ClockMode.RUNNING)
     serve(args.port, args.host, args.region)
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from ecr_archiver.archiving.config import DEFAULT_CONFIG
 from ecr_archiver.observability import metrics
-from ecr_emulator.runner import load_handler, sqs_event
+from ecr_harness.runner import load_handler, sqs_event
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG_NAME = "/ecr-archiver/config"
