@@ -6,8 +6,8 @@ the rest single-platform), all older than the default 90-day rule and unprotecte
 real planner and worker (in process, on the emulator, as the stack's excluded worker role) and
 counts the worker's ECR calls by operation from the emulator's counters. The manifest-read cost
 is what a repository without indexes does not pay: the DescribeImages listing that finds the
-indexes, the BatchGetImage calls that read their manifests (100 per call), and the
-GetLifecyclePolicyPreview calls that fetch their results by image id. ``--write`` replaces the
+indexes, the BatchGetImage calls that read their manifests (100 per call), and the index phase's
+GetLifecyclePolicyPreview (their results by image id) and DescribeImages calls, 100 per call. ``--write`` replaces the
 "Multi-arch manifest reads" section of ``benchmarks/RESULTS.md``.
 """
 
@@ -107,7 +107,8 @@ def _summary(
     listing = repos * math.ceil(per_repo / 1000)
     indexes = repos * (per_repo // 10)
     index_ids = repos * math.ceil((per_repo // 10) / 100)
-    extra = listing + calls.get("BatchGetImage", 0) + index_ids
+    # index phase: their preview results by id, and one DescribeImages per 100 of them
+    extra = listing + calls.get("BatchGetImage", 0) + 2 * index_ids
     return {
         "mode": mode,
         "images": total,
@@ -152,7 +153,8 @@ def section(r: dict[str, Any]) -> str:
             "",
             "*Manifest reads* are the calls a repository without indexes does not make: one DescribeImages "
             "page per 1,000 images to find the indexes, one BatchGetImage per 100 indexes for their "
-            "manifests and one GetLifecyclePolicyPreview per 100 indexes for their results. *Without "
+            "manifests, and one GetLifecyclePolicyPreview and one DescribeImages per 100 indexes for the "
+            "index phase. *Without "
             "indexes* is one archive call per image plus a preview page and a DescribeImages per 100 "
             "results. *failed* counts refused or failed archive calls (0: ECR refused nothing).",
             "",
