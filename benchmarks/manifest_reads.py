@@ -7,8 +7,8 @@ real planner and worker (in process, on the emulator, as the stack's excluded wo
 counts the worker's ECR calls by operation from the emulator's counters. The manifest-read cost
 is what a repository without indexes does not pay: the DescribeImages listing that finds the
 indexes, the BatchGetImage calls that read their manifests (100 per call), and the index phase's
-GetLifecyclePolicyPreview (their results by image id) and DescribeImages calls, 100 per call. ``--write`` replaces the
-"Multi-arch manifest reads" section of ``benchmarks/RESULTS.md``.
+GetLifecyclePolicyPreview (their results by image id) and DescribeImages calls, 100 per call.
+``--write`` replaces the "Multi-arch manifest reads" section of ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
