@@ -78,7 +78,7 @@ docs-build: $(STAMP) ## Build the docs site into site/ (strict: a broken link fa
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 demo: $(STAMP) ## The whole flow on the embedded emulator
-	$(PY) -m ecr_emulator.demo
+	$(PY) -m ecr_harness.demo
 
 EMULATOR_ARGS ?=
 emulator: $(STAMP) ## Run the emulator on 127.0.0.1:$(PORT) in the foreground (EMULATOR_ARGS=--log-requests for a line per request)

@@ -65,9 +65,10 @@ def split(total: int, parts: int) -> list[int]:
 
 def page_floor(per_repo: list[int]) -> float:
     """Fewest ECR calls per archived image the worker can make: one archive call per image plus a
-    preview page and a DescribeImages per 100 candidates of each repository."""
+    preview page and a DescribeImages per 100 candidates of each repository, plus one DescribeImages
+    page per 1000 images of each repository to find its multi-arch indexes."""
     total = sum(per_repo)
-    reads = sum(2 * -(-n // PAGE) for n in per_repo if n)
+    reads = sum(2 * -(-n // PAGE) + -(-n // 1000) for n in per_repo if n)
     return (total + reads) / total if total else 0.0
 
 

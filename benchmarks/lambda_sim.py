@@ -48,7 +48,7 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-# The handler loader and SQS event below deliberately copy ecr_emulator.runner's: importing the
+# The handler loader and SQS event below deliberately copy ecr_harness.runner's: importing the
 # ``ecr_emulator`` package loads moto, which would inflate the worker peak RSS this measures.
 def load_handler(function: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"app_{function}", ROOT / "functions" / function / "app.py")

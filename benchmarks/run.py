@@ -34,7 +34,9 @@ WORK = HERE / ".work"
 NOTES = HERE / "NOTES.md"
 TARGETS = {
     "efficiency": 0.90,
-    "calls_per_image": 1.02,
+    # 1.02: one archive call per image, a preview page and a DescribeImages per 100 candidates;
+    # + 0.01: the DescribeImages listing that finds a repository's indexes (100 candidates each).
+    "calls_per_image": 1.03,
     "rss_growth": 2.0,
     "import_ms": 300.0,
     "layer_mb": 25.0,
@@ -227,8 +229,10 @@ def write_results(data: dict[str, Any], path: Path) -> None:
         "to empty queue, continuations included). *ECR calls / image* counts the worker's ECR calls "
         "minus throttled rejections, per archived image; *floor* is the least possible (one archive "
         "call per image plus one preview page and one DescribeImages per 100 candidates of a "
-        "repository); *+ planner* adds the planner's calls (one StartLifecyclePolicyPreview per "
-        "repository, DescribeRepositories). *Peak RSS* is the worker process's `VmHWM` "
+        "repository, plus one DescribeImages page per 1,000 images of a repository to find its "
+        "multi-arch indexes); *+ planner* adds the planner's calls (one StartLifecyclePolicyPreview per "
+        "repository, DescribeRepositories, one ListPullTimeUpdateExclusions). *Peak RSS* is the "
+        "worker process's `VmHWM` "
         "(`/proc/self/status`; `ru_maxrss` is not used because Linux carries the forking "
         "parent's peak into the child), emulator excluded. *Exactly once*: every candidate "
         "ARCHIVED, successful UpdateImageStorageClass calls = candidates, one ARCHIVED report record "
@@ -305,7 +309,7 @@ def evaluate(data: dict[str, Any]) -> list[tuple[str, str, bool]]:
     worst = max(res, key=lambda r: r["ecr_calls_per_image"])
     out.append(
         (
-            "<= 1.02 ECR calls per archived image (worker, no throttled retries)",
+            "<= 1.03 ECR calls per archived image (worker, no throttled retries)",
             f"max {worst['ecr_calls_per_image']:.4f} ({worst['scenario']['name']})",
             worst["ecr_calls_per_image"] <= TARGETS["calls_per_image"] + 1e-9,
         )

@@ -53,7 +53,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             in_use_sources=in_use_sources,
             queue=WorkQueue(SETTINGS.work_queue_url),
             store=ObjectStore(SETTINGS.report_bucket),
-            options=PlanOptions(force_dry_run=SETTINGS.dry_run, delay_seconds=SETTINGS.preview_delay_seconds),
+            options=PlanOptions(
+                force_dry_run=SETTINGS.dry_run,
+                delay_seconds=SETTINGS.preview_delay_seconds,
+                worker_role_arn=SETTINGS.worker_role_arn,
+            ),
         )
     except ConfigInvalid as exc:
         # The one place a bad configuration is mapped: metric, error log, failed invocation.

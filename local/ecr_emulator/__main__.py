@@ -1,11 +1,17 @@
-"""``python -m ecr_emulator [--port 4566] [--host 127.0.0.1] [--region us-east-1] [--log-requests]``."""
+"""``python -m ecr_emulator [--port 4566] [--host 127.0.0.1] [--region us-east-1] [--frozen-clock]
+[--log-requests]``.
+
+The server's clock follows real time unless ``--frozen-clock`` is given (see ``clock.py``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
+from ecr_emulator.clock import ClockMode
 from ecr_emulator.server import serve
+from ecr_emulator.state import STATE
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,9 +24,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--region", default="us-east-1", help="default region for /_emulator/ control routes")
     parser.add_argument(
+        "--frozen-clock",
+        action="store_true",
+        help="freeze the emulator clock (it moves only through /_emulator/clock); "
+        "by default it follows real time",
+    )
+    parser.add_argument(
         "--log-requests", action="store_true", help="print one line per request (default: quiet)"
     )
     args = parser.parse_args(argv)
+    STATE.clock.set_mode(ClockMode.FROZEN if args.frozen_clock else ClockMode.RUNNING)
     if not args.log_requests:
         # werkzeug logs every request at INFO; a terminal running `make emulator &` stays readable.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -13,6 +13,7 @@ from moto.core.exceptions import ServiceException
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
+from ecr_emulator.clock import ClockMode
 from ecr_emulator.emulator import Emulator
 from ecr_emulator.state import STATE
 
@@ -78,9 +79,15 @@ class ControlRoutes:
         return {"status": "ok", "region": self.default_region, "now": STATE.clock.now().isoformat()}
 
     def get_clock(self, _: dict[str, Any]) -> dict[str, Any]:
-        return {"now": STATE.clock.now().isoformat()}
+        return {"now": STATE.clock.now().isoformat(), "mode": str(STATE.clock.mode)}
 
     def post_clock(self, body: dict[str, Any]) -> dict[str, Any]:
+        if "mode" in body:
+            if body["mode"] not in {m.value for m in ClockMode}:
+                raise ValueError("'mode' is 'frozen' or 'running'")
+            STATE.clock.set_mode(body["mode"])
+            if "set" not in body and "advance_seconds" not in body:
+                return self.get_clock(body)
         if "set" in body:
             moment = _dt(body["set"])
             if moment is None:
@@ -89,7 +96,7 @@ class ControlRoutes:
         elif "advance_seconds" in body:
             STATE.clock.advance(float(body["advance_seconds"]))
         else:
-            raise ValueError("give 'set' (ISO 8601) or 'advance_seconds'")
+            raise ValueError("give 'set' (ISO 8601), 'advance_seconds' or 'mode' (frozen|running)")
         return self.get_clock(body)
 
     def push(self, body: dict[str, Any]) -> dict[str, Any]:

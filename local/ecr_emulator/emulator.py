@@ -225,7 +225,9 @@ def emulated_aws(region: str = "us-east-1") -> Iterator[Emulator]:
     os.environ.update(added)
     STATE.reset()
     try:
-        with mock_aws():
+        # moto swaps every request's credentials for its own unless told not to; the caller's
+        # real access key is what decides who pulls (pull-time update exclusions).
+        with mock_aws(config={"core": {"mock_credentials": False}}):
             yield Emulator(region)
     finally:
         STATE.reset()

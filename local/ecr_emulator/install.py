@@ -8,8 +8,9 @@ _lock = threading.Lock()
 
 
 def install() -> None:
-    from ecr_emulator import backend, responses
+    from ecr_emulator import backend, identity, responses
 
     with _lock:
         backend.install()
         responses.install()
+        identity.install()

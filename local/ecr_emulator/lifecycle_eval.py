@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ecr_archiver.lifecycle import LifecyclePolicy, LifecycleRule
+from ecr_emulator.lifecycle_policy import Policy as LifecyclePolicy
+from ecr_emulator.lifecycle_policy import Rule as LifecycleRule
 
 STANDARD = "STANDARD"
 ARCHIVE = "ARCHIVE"

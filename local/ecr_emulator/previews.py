@@ -1,8 +1,9 @@
 """Lifecycle policy validation and previews (StartLifecyclePolicyPreview/GetLifecyclePolicyPreview).
 
-The policy grammar lives in ``ecr_archiver.lifecycle.policy`` (shared with the archiving
-config) and the rule evaluation in ``ecr_emulator.lifecycle_eval``; this module snapshots the
-repository when Start is called and serves that snapshot on the emulator clock.
+The policy grammar lives in ``ecr_emulator.lifecycle_policy`` and the rule evaluation in
+``ecr_emulator.lifecycle_eval`` (both the emulator's own, written from AWS's documentation); this
+module snapshots the repository when Start is called and serves that snapshot on the emulator
+clock.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ecr_emulator.errors import (
     LifecyclePolicyPreviewInProgressException,
     LifecyclePolicyPreviewNotFoundException,
 )
+from ecr_emulator.lifecycle_policy import Policy, PolicyInvalid, parse_policy
 from ecr_emulator.registry import ACTIVATING, ARCHIVED, get_repository, index_of, meta_of
 from ecr_emulator.state import STATE
 
@@ -29,15 +31,12 @@ logger = logging.getLogger(__name__)
 _STORAGE_CLASS = {"ACTIVE": "STANDARD", ARCHIVED: "ARCHIVE", ACTIVATING: "ACTIVATING"}
 
 
-def validate_policy(text: str) -> Any:
-    """Parse with the shared validator; its message becomes ``InvalidParameterException``."""
-    from ecr_archiver.errors import LifecyclePolicyInvalid
-    from ecr_archiver.lifecycle.policy import parse_lifecycle_policy
-
+def validate_policy(text: str) -> Policy:
+    """Parse and validate; the problem becomes ``InvalidParameterException``."""
     try:
-        return parse_lifecycle_policy(text)
-    except LifecyclePolicyInvalid as exc:
-        raise InvalidParameterException(exc.message) from exc
+        return parse_policy(text)
+    except PolicyInvalid as exc:
+        raise InvalidParameterException(str(exc)) from exc
 
 
 @dataclass

@@ -15,14 +15,6 @@ from ecr_emulator.emulator import DUMMY_CREDENTIALS, Emulator, emulated_aws
 REGION = "us-east-1"
 
 
-def _clear_client_cache() -> None:
-    try:
-        from ecr_archiver.aws import clear_client_cache
-    except ImportError:  # the emulator is usable without the product package
-        return
-    clear_client_cache()
-
-
 def _test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     for key, value in DUMMY_CREDENTIALS.items():
@@ -35,10 +27,8 @@ def _test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     """A fresh in-process emulated AWS; plain ``boto3.client("ecr")`` calls reach it."""
     _test_environment(monkeypatch)
-    _clear_client_cache()
     with emulated_aws(region=REGION) as emu:
         yield emu
-    _clear_client_cache()
 
 
 @dataclass(frozen=True)
@@ -54,7 +44,6 @@ def emulator_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]
     from ecr_emulator.server import start_in_thread
 
     _test_environment(monkeypatch)
-    _clear_client_cache()
     emu = Emulator(REGION)
     emu.reset()
     url, stop = start_in_thread(0)
@@ -63,4 +52,3 @@ def emulator_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]
     finally:
         stop()
         emu.reset()
-        _clear_client_cache()

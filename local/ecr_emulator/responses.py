@@ -19,6 +19,7 @@ from ecr_emulator import backend as ext
 from ecr_emulator import previews
 from ecr_emulator.errors import InjectedException
 from ecr_emulator.faults import status_for
+from ecr_emulator.identity import principal_for
 from ecr_emulator.state import STATE
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
@@ -92,7 +93,7 @@ def update_image_storage_class(self: ECRResponse) -> JsonResponse:
 
 
 def batch_get_image(self: ECRResponse) -> JsonResponse:
-    principal = STATE.principal_for(caller_access_key(self))
+    principal = principal_for(caller_access_key(self), account_id=self.current_account, region=self.region)
     return json_response(
         ext.emu_batch_get_image(
             self.ecr_backend,

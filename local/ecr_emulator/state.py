@@ -16,7 +16,7 @@ from ecr_emulator.clock import EmulatorClock
 from ecr_emulator.faults import FaultInjector
 
 DEFAULT_ACCOUNT_ID = "123456789012"
-#: Every caller whose access key is not in ``principals`` is this IAM role.
+#: A caller whose access key is neither in ``principals`` nor one of moto's is this IAM role.
 DEFAULT_PRINCIPAL = "arn:aws:iam::123456789012:role/ecr-emulator-default"
 
 
@@ -48,11 +48,6 @@ class EmulatorState:
     @property
     def throttled(self) -> Counter[str]:
         return self.faults.throttled
-
-    def principal_for(self, access_key: str | None) -> str:
-        if access_key and access_key in self.principals:
-            return self.principals[access_key]
-        return DEFAULT_PRINCIPAL
 
     def count_call(self, key: str) -> None:
         with self.lock:

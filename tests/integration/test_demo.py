@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from ecr_emulator import Emulator
-from ecr_emulator.demo import EXCLUSION_DECLARATIONS, HAND_ADDED_EXCLUSION, DemoOutcome, main, run_demo
+from ecr_harness.demo import EXCLUSION_DECLARATIONS, HAND_ADDED_EXCLUSION, DemoOutcome, main, run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -86,7 +86,7 @@ def test_it_fits_the_time_budget(demo: tuple[DemoOutcome, str]):
 
 
 def test_main_exits_non_zero_when_a_step_fails(monkeypatch: pytest.MonkeyPatch, emulator: Emulator):
-    from ecr_emulator import demo as module
+    from ecr_harness import demo as module
 
     def broken(*args: object, **kwargs: object) -> None:
         raise module.DemoFailure("the scheduled run archived nothing")

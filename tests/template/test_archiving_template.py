@@ -46,11 +46,24 @@ def test_only_the_worker_may_archive_and_only_on_repository_arns(resources):
         assert stmt["Resource"] == {"Fn::Sub": REPO_ARN}
 
 
-def test_no_archiving_role_may_pull_images(resources):
-    for role in ("PlanArchiveRole", "ArchiveImagesRole"):
-        granted = {a for stmt in statements(resources, role) for a in actions(stmt)}
-        assert "ecr:BatchGetImage" not in granted
-        assert "ecr:GetDownloadUrlForLayer" not in granted
+def test_only_the_worker_may_read_manifests_and_no_archiving_role_may_download_layers(resources):
+    # The worker reads index manifests (BatchGetImage) only while its role is excluded from
+    # pull-time updates; nobody downloads a layer.
+    plan = {a for stmt in statements(resources, "PlanArchiveRole") for a in actions(stmt)}
+    work = {a for stmt in statements(resources, "ArchiveImagesRole") for a in actions(stmt)}
+    assert "ecr:BatchGetImage" not in plan
+    assert "ecr:BatchGetImage" in work
+    assert "ecr:GetDownloadUrlForLayer" not in plan | work
+
+
+def test_the_stacks_own_roles_are_always_excluded_from_pull_time_updates(resources):
+    env = resources["SyncExclusionsFunction"]["Properties"]["Environment"]["Variables"]
+    separator, arns = env["OWN_ROLE_ARNS"]["Fn::Join"]
+    assert separator == ","
+    roles = {arn["Fn::GetAtt"][0] for arn in arns}
+    assert {"PlanArchiveRole", "ArchiveImagesRole", "RestoreApiRole"} <= roles
+    plan = resources["PlanArchiveFunction"]["Properties"]["Environment"]["Variables"]
+    assert plan["WORKER_ROLE_ARN"] == {"Fn::GetAtt": ["ArchiveImagesRole", "Arn"]}
 
 
 def test_the_planner_reads_ecs_and_lambda_and_cannot_mutate_images(resources):
@@ -61,6 +74,7 @@ def test_the_planner_reads_ecs_and_lambda_and_cannot_mutate_images(resources):
         "ecr:DescribeImages",
         "ecr:GetLifecyclePolicy",
         "ecr:StartLifecyclePolicyPreview",
+        "ecr:ListPullTimeUpdateExclusions",
     }
 
 
@@ -82,6 +96,7 @@ def test_unscoped_resources_are_only_for_actions_iam_cannot_scope(resources):
         "ecs:ListTasks",
         "ecs:DescribeTaskDefinition",
         "lambda:ListFunctions",
+        "ecr:ListPullTimeUpdateExclusions",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }

@@ -19,7 +19,7 @@ import pytest
 
 from ecr_archiver.archiving.config import DEFAULT_CONFIG, DEFAULT_CONFIG_PARAMETER
 from ecr_archiver.observability import metrics
-from ecr_emulator.runner import load_handler, sqs_event
+from ecr_harness.runner import load_handler, sqs_event
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG_NAME = DEFAULT_CONFIG_PARAMETER
@@ -123,11 +123,12 @@ class Stack:
         return handled
 
     # -- reports ------------------------------------------------------------------------
-    def records(self, repo: str) -> list[dict[str, Any]]:
+    def records(self, repo: str, run_id: str | None = None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
+        prefix = f"reports/{run_id}/" if run_id else "reports/"
         keys = [
             o["Key"]
-            for o in self.s3.list_objects_v2(Bucket=self.bucket, Prefix="reports/").get("Contents", [])
+            for o in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix).get("Contents", [])
             if o["Key"].endswith(".jsonl") and f"/{repo}/images/" in o["Key"]
         ]
         for key in keys:

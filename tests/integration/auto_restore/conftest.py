@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ecr_emulator import Emulator
-from ecr_emulator.runner import FakeLambdaContext, load_handler
+from ecr_harness.runner import FakeLambdaContext, load_handler
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 ECS_EVENT = "auto_restore_ecs_task_stopped.json"

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.slow
 def test_split_and_the_call_floor() -> None:
     assert split(1000, 10) == [100] * 10
     assert split(7, 3) == [3, 2, 2]
-    assert page_floor([100] * 10) == pytest.approx(1.02)
-    assert page_floor([150]) == pytest.approx(154 / 150)
+    assert page_floor([100] * 10) == pytest.approx(1.03)
+    assert page_floor([150]) == pytest.approx(155 / 150)
 
 
 def test_the_harness_archives_every_candidate_exactly_once_across_continuations(tmp_path: Path) -> None:
@@ -43,4 +43,7 @@ def test_the_harness_archives_every_candidate_exactly_once_across_continuations(
     calls = result["work"]["ecr_calls"]
     assert calls["UpdateImageStorageClass"] - result["work"]["ecr_throttled"] == 50
     assert calls["GetLifecyclePolicyPreview"] == result["work"]["invocations"]
-    assert calls["DescribeImages"] == result["work"]["invocations"]
+    # (at most one DescribeImages per invocation for its page, plus one listing per repository to
+    # find its indexes; there are none, so no manifest is read)
+    assert calls["DescribeImages"] <= result["work"]["invocations"] + 2
+    assert calls.get("BatchGetImage", 0) == 0

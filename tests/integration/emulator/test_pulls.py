@@ -148,3 +148,58 @@ def test_scanning_an_active_image_still_works(emulator: Emulator, ecr: Any, repo
     assert resp["imageScanStatus"]["status"] == "IN_PROGRESS"
     findings = ecr.describe_image_scan_findings(repositoryName=repo, imageId={"imageTag": "v1"})
     assert findings["imageScanStatus"]["status"] == "COMPLETE"
+
+
+# -- who is pulling: the principal STS GetCallerIdentity reports ------------------------------
+WORKER = "arn:aws:iam::123456789012:role/ecr-archiver-ArchiveImagesRole-ABC"
+
+
+def test_an_iam_users_access_key_pulls_as_that_user(emulator: Emulator, ecr: Any, repo: str) -> None:
+    # Given an IAM user with an access key created on the emulator, excluded from pull times
+    iam = new_client("iam")
+    user_arn = iam.create_user(UserName="scanner")["User"]["Arn"]
+    key = iam.create_access_key(UserName="scanner")["AccessKey"]
+    ecr.register_pull_time_update_exclusion(principalArn=user_arn)
+    creds = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+    digest = emulator.push_image(repo, "v1")
+    # When that user pulls
+    new_client("ecr", **creds).batch_get_image(repositoryName=repo, imageIds=[{"imageTag": "v1"}])
+    # Then STS names the user, and the pull time is unchanged
+    assert new_client("sts", **creds).get_caller_identity()["Arn"] == user_arn
+    assert _pulled_at(ecr, repo, digest) is None
+
+
+@pytest.mark.parametrize("excluded", [True, False], ids=["excluded", "not-excluded"])
+def test_an_access_key_mapped_to_a_role_pulls_as_that_role(
+    emulator: Emulator, ecr: Any, repo: str, excluded: bool
+) -> None:
+    # Given an access key the control plane maps to the stack's worker role
+    emulator.principals["AKIAWORKER0000000001"] = WORKER
+    creds = {"aws_access_key_id": "AKIAWORKER0000000001", "aws_secret_access_key": "x"}
+    if excluded:
+        ecr.register_pull_time_update_exclusion(principalArn=WORKER)
+    digest = emulator.push_image(repo, "v1")
+    # When it pulls
+    new_client("ecr", **creds).batch_get_image(repositoryName=repo, imageIds=[{"imageTag": "v1"}])
+    # Then STS reports a session of that role, and only a non-excluded pull records a pull time
+    identity = new_client("sts", **creds).get_caller_identity()
+    assert (
+        identity["Arn"]
+        == "arn:aws:sts::123456789012:assumed-role/ecr-archiver-ArchiveImagesRole-ABC/emulator"
+    )
+    assert _pulled_at(ecr, repo, digest) == (None if excluded else emulator.clock.now())
+
+
+def test_an_assumed_role_session_pulls_as_its_role(emulator: Emulator, ecr: Any, repo: str) -> None:
+    iam = new_client("iam")
+    role_arn = iam.create_role(RoleName="scanner", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    ecr.register_pull_time_update_exclusion(principalArn=role_arn)
+    session = new_client("sts").assume_role(RoleArn=role_arn, RoleSessionName="scan-1")["Credentials"]
+    creds = {
+        "aws_access_key_id": session["AccessKeyId"],
+        "aws_secret_access_key": session["SecretAccessKey"],
+        "aws_session_token": session["SessionToken"],
+    }
+    digest = emulator.push_image(repo, "v1")
+    new_client("ecr", **creds).batch_get_image(repositoryName=repo, imageIds=[{"imageTag": "v1"}])
+    assert _pulled_at(ecr, repo, digest) is None

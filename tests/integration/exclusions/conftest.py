@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from ecr_archiver.exclusions import logic
-from ecr_emulator.runner import load_handler
+from ecr_harness.runner import load_handler
 
 ROOT = Path(__file__).resolve().parents[3]
 APP_PATH = ROOT / "functions" / "sync_exclusions" / "app.py"

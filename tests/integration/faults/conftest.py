@@ -22,7 +22,7 @@ import botocore.retries.standard
 import pytest
 
 from ecr_archiver.observability import logger, metrics
-from ecr_emulator.runner import load_handler, sqs_event
+from ecr_harness.runner import load_handler, sqs_event
 from tests.integration.archiving.conftest import ACCOUNT, OLD, REGION, FakeContext, Stack
 from tests.integration.exclusions.conftest import declare, ecr, registered, ssm, sync  # noqa: F401 - fixtures
 from tests.template.conftest import load_template

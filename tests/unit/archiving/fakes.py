@@ -51,7 +51,15 @@ class FakeImage:
     media_type: str = "application/vnd.oci.image.manifest.v1+json"
     candidate: bool = True  # the preview selects it for TRANSITION
     preview_tags: list[str] | None = None  # tags the preview snapshot saw, if not the current ones
-    listed_by: str | None = None  # digest of a manifest list referencing this image
+    listed_by: str | list[str] | None = None  # digest(s) of the indexes referencing this image
+
+    def parents(self) -> list[str]:
+        if self.listed_by is None:
+            return []
+        return [self.listed_by] if isinstance(self.listed_by, str) else list(self.listed_by)
+
+
+INDEX = "application/vnd.oci.image.index.v1+json"
 
 
 @dataclass
@@ -73,6 +81,9 @@ class FakeRegistry:
         self.start_raises: Exception | None = None
         self.policies: dict[str, str] = {}
         self.repositories: list[str] = [repository]
+        self.exclusions: list[str] | Exception = []
+        self.pulled: list[str] = []
+        self.refused: list[str] = []
         self._lock = threading.Lock()
 
     def add(self, image: FakeImage) -> FakeImage:
@@ -96,20 +107,57 @@ class FakeRegistry:
             return page
         selected = [i for i in self.images.values() if i.candidate]
         start = int(next_token[1:]) if next_token else 0
-        for image in selected[start : start + page_size]:
-            page["previewResults"].append(
-                {
-                    "imageDigest": image.digest,
-                    "imageTags": list(image.tags if image.preview_tags is None else image.preview_tags),
-                    "imagePushedAt": datetime(2025, 1, 1, tzinfo=UTC),
-                    "action": {"type": "TRANSITION", "targetStorageClass": "ARCHIVE"},
-                    "appliedRulePriority": 1,
-                    "storageClass": "STANDARD" if image.status is ImageStatus.ACTIVE else "ARCHIVE",
-                }
-            )
+        page["previewResults"] = [self._result(image) for image in selected[start : start + page_size]]
         if start + page_size < len(selected):
             page["nextToken"] = f"p{start + page_size}"
         return page
+
+    @staticmethod
+    def _result(image: FakeImage) -> dict[str, Any]:
+        return {
+            "imageDigest": image.digest,
+            "imageTags": list(image.tags if image.preview_tags is None else image.preview_tags),
+            "imagePushedAt": datetime(2025, 1, 1, tzinfo=UTC),
+            "action": {"type": "TRANSITION", "targetStorageClass": "ARCHIVE"},
+            "appliedRulePriority": 1,
+            "storageClass": "STANDARD" if image.status is ImageStatus.ACTIVE else "ARCHIVE",
+        }
+
+    def get_preview_results(self, repository: str, digests: Iterable[str]) -> Iterator[dict[str, Any]]:
+        wanted = list(digests)
+        self.calls["GetLifecyclePolicyPreview"] += (len(wanted) + 99) // 100
+        for d in wanted:
+            image = self.images.get(d)
+            if image is not None and image.candidate:
+                yield self._result(image)
+
+    def describe_images(
+        self, repository: str, *, status: str = "ANY", page_size: int = 1000
+    ) -> Iterator[ImageDetail]:
+        self.calls["DescribeImages"] += max(1, (len(self.images) + page_size - 1) // page_size)
+        for image in list(self.images.values()):
+            yield self._detail(repository, image)
+
+    def batch_get_manifests(self, repository: str, digests: Iterable[str]) -> dict[str, str]:
+        wanted = list(digests)
+        self.calls["BatchGetImage"] += (len(wanted) + 99) // 100
+        out: dict[str, str] = {}
+        for d in wanted:
+            image = self.images.get(d)
+            if image is None or image.status is not ImageStatus.ACTIVE:
+                continue
+            self.pulled.append(d)
+            children = [c.digest for c in self.images.values() if d in c.parents()]
+            out[d] = json.dumps(
+                {"mediaType": image.media_type, "manifests": [{"digest": c} for c in children]}
+            )
+        return out
+
+    def list_pull_time_exclusions(self) -> list[str]:
+        self.calls["ListPullTimeUpdateExclusions"] += 1
+        if isinstance(self.exclusions, Exception):
+            raise self.exclusions
+        return list(self.exclusions)
 
     def start_preview(self, repository: str, policy_text: str | None) -> str:
         self.calls["StartLifecyclePolicyPreview"] += 1
@@ -124,17 +172,21 @@ class FakeRegistry:
             image = self.images.get(d)
             if image is None:
                 continue
-            yield ImageDetail(
-                repository=repository,
-                digest=d,
-                tags=tuple(image.tags),
-                status=image.status,
-                size_bytes=image.size,
-                subject_digest=image.subject,
-                manifest_media_type=image.media_type,
-            )
+            yield self._detail(repository, image)
         for d in self.deleted_after_describe:
             self.images.pop(d, None)
+
+    @staticmethod
+    def _detail(repository: str, image: FakeImage) -> ImageDetail:
+        return ImageDetail(
+            repository=repository,
+            digest=image.digest,
+            tags=tuple(image.tags),
+            status=image.status,
+            size_bytes=image.size,
+            subject_digest=image.subject,
+            manifest_media_type=image.media_type,
+        )
 
     def describe_images_by_tag(self, repository: str, tags: Iterable[str]) -> Iterator[ImageDetail]:
         for tag in tags:
@@ -150,9 +202,11 @@ class FakeRegistry:
                 raise errors.ImageNotFound("gone")
             if image.status is not ImageStatus.ACTIVE:
                 raise errors.StorageClassUpdateNotSupported("already archived")
-            parent = self.images.get(image.listed_by or "")
-            if parent is not None and parent.status is ImageStatus.ACTIVE:
-                raise errors.StorageClassUpdateNotSupported("referenced by an active manifest list")
+            for parent_digest in image.parents():
+                parent = self.images.get(parent_digest)
+                if parent is not None and parent.status is not ImageStatus.ARCHIVED:
+                    self.refused.append(image.digest)
+                    raise errors.StorageClassUpdateNotSupported("referenced by an active manifest list")
             image.status = ImageStatus.ARCHIVED
             self.archived.append(image.digest)
             return ImageStatus.ARCHIVED

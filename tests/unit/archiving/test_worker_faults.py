@@ -31,9 +31,11 @@ class FlakyRegistry(FakeRegistry):
         super().__init__(REPO)
         self.fail_from: int | None = None
         self.expire_after_first_page = False
+        self.described = 0
 
     def describe_images_by_digest(self, repository: str, digests: Iterable[str]) -> Iterator[ImageDetail]:
-        if self.fail_from is not None and self.calls["DescribeImages"] + 1 >= self.fail_from:
+        self.described += 1
+        if self.fail_from is not None and self.described >= self.fail_from:
             self.calls["DescribeImages"] += 1
             raise errors.AwsServiceError("We encountered an internal error.", code="ServerException")
         return super().describe_images_by_digest(repository, digests)
@@ -97,7 +99,7 @@ def test_a_read_failing_after_progress_checkpoints_instead_of_losing_the_page(
     assert result.totals.archived == 100
     assert len(harness.store.all_records()) == 100
     (body,) = harness.queue.bodies()
-    assert body["cursor"] == {"pageToken": "p100", "offset": 0, "invocation": 2}
+    assert body["cursor"] == {"phase": "IMAGES", "pageToken": "p100", "offset": 0, "invocation": 2}
     assert body["totals"]["archived"] == 100
 
 

@@ -9,8 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecr_archiver.lifecycle import LifecyclePolicy, parse_lifecycle_policy
 from ecr_emulator.lifecycle_eval import EvalImage, PreviewResult, evaluate
+from ecr_emulator.lifecycle_policy import Policy as LifecyclePolicy
+from ecr_emulator.lifecycle_policy import policy_from_document as parse_lifecycle_policy
 from tests.unit.lifecycle import aws_examples
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ecr_archiver.errors import EcrArchiverError, ImageNotFound, RepositoryNotFound
 from ecr_archiver.models import ImageDetail, ImageRef, ImageStatus
-from ecr_emulator.runner import load_handler
+from ecr_harness.runner import load_handler
 
 ROOT = Path(__file__).resolve().parents[3]
 APP_PATH = ROOT / "functions" / "restore_api" / "app.py"

@@ -1,8 +1,9 @@
 """Amazon ECR adapter: every ECR call the product makes, paginated, retried, translated.
 
-Never calls BatchGetImage or pulls anything: that would refresh ``lastRecordedPullTime``
-and skew ``sinceImagePulled`` rules (containers-roadmap #2390). ListImageReferrers needs the
-``ecr:BatchGetImage`` IAM permission but is not a pull.
+BatchGetImage refreshes ``lastRecordedPullTime`` (and so skews ``sinceImagePulled`` rules) unless
+the caller is in the registry's pull-time update exclusion list: only ``batch_get_manifests`` calls
+it, only for index manifests, and only in a run whose planner found the worker's role excluded.
+ListImageReferrers needs the ``ecr:BatchGetImage`` IAM permission but is not a pull.
 """
 
 from __future__ import annotations
@@ -16,6 +17,25 @@ from ecr_archiver.models import ImageDetail, ImageRef, ImageStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
+
+#: Every index media type, so ECR returns an index as stored instead of failing the id.
+INDEX_ACCEPTED_MEDIA_TYPES = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+]
+#: ImageIdentifierList: at most 100 ids per call (DescribeImages, BatchGetImage, previews).
+MAX_IMAGE_IDS = 100
+
+
+def _batches(items: Iterable[str], size: int = MAX_IMAGE_IDS) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class EcrRegistry:
@@ -68,14 +88,28 @@ class EcrRegistry:
 
     def describe_images_by_digest(self, repository: str, digests: Iterable[str]) -> Iterator[ImageDetail]:
         """Details for known digests, 100 per call (the API's imageIds limit); missing ones are skipped."""
-        batch: list[str] = []
-        for digest in digests:
-            batch.append(digest)
-            if len(batch) == 100:
-                yield from self._describe_batch(repository, batch)
-                batch = []
-        if batch:
+        for batch in _batches(digests):
             yield from self._describe_batch(repository, batch)
+
+    def batch_get_manifests(self, repository: str, digests: Iterable[str]) -> dict[str, str]:
+        """Index manifests by digest, 100 per BatchGetImage call.
+
+        A pull: call it only as a principal in the pull-time update exclusion list. Ids ECR
+        cannot serve (deleted, archived, restoring) are missing from the answer.
+        """
+        out: dict[str, str] = {}
+        for batch in _batches(digests):
+            with aws_errors():
+                resp = self._client.batch_get_image(
+                    repositoryName=repository,
+                    imageIds=[{"imageDigest": d} for d in batch],
+                    acceptedMediaTypes=INDEX_ACCEPTED_MEDIA_TYPES,
+                )
+            for image in resp.get("images", []):
+                digest = image.get("imageId", {}).get("imageDigest")
+                if digest and "imageManifest" in image:
+                    out[digest] = image["imageManifest"]
+        return out
 
     def _describe_batch(self, repository: str, digests: list[str]) -> Iterator[ImageDetail]:
         from ecr_archiver.errors import ImageNotFound
@@ -150,6 +184,16 @@ class EcrRegistry:
             yield from paginator.paginate(  # type: ignore[misc]
                 repositoryName=repository, PaginationConfig={"PageSize": page_size}
             )
+
+    def get_preview_results(self, repository: str, digests: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """The preview's results for known digests, 100 image ids per call (no paging with ids)."""
+        for batch in _batches(digests):
+            with aws_errors():
+                resp = self._client.get_lifecycle_policy_preview(
+                    repositoryName=repository, imageIds=[{"imageDigest": d} for d in batch]
+                )
+            for result in resp.get("previewResults", []):
+                yield dict(result)
 
     def get_preview_page(
         self, repository: str, *, next_token: str | None = None, page_size: int = 100

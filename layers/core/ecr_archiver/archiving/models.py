@@ -29,11 +29,11 @@ class SkipReason(StrEnum):
     IN_USE_TAG = "IN_USE_TAG"  # ECS/Lambda references one of its tags
     PROTECTED_IMAGE = "PROTECTED_IMAGE"  # protect.images lists it
     REFERRER_ARTIFACT = "REFERRER_ARTIFACT"  # signature/SBOM/attestation: follows its subject
-    POSSIBLE_INDEX_CHILD = "POSSIBLE_INDEX_CHILD"  # untagged manifest in a repo with a protected index
+    INDEX_CHILD = "INDEX_CHILD"  # a manifest of an index that stays ACTIVE (the record names it)
+    POSSIBLE_INDEX_CHILD = "POSSIBLE_INDEX_CHILD"  # manifests unread: may belong to an index that stays
     NOT_STANDARD = "NOT_STANDARD"  # the preview says it is not in STANDARD storage
     ALREADY_ARCHIVED = "ALREADY_ARCHIVED"  # archived (or activating) since the preview
     IMAGE_NOT_FOUND = "IMAGE_NOT_FOUND"  # deleted since the preview
-    UPDATE_NOT_SUPPORTED = "UPDATE_NOT_SUPPORTED"  # ECR refused the storage-class change
     MAX_IMAGES_PER_RUN = "MAX_IMAGES_PER_RUN"  # over the per-run cap
 
 
@@ -45,9 +45,29 @@ PROTECTION_REASONS = frozenset(
         SkipReason.IN_USE_TAG,
         SkipReason.PROTECTED_IMAGE,
         SkipReason.REFERRER_ARTIFACT,
+        SkipReason.INDEX_CHILD,
         SkipReason.POSSIBLE_INDEX_CHILD,
     }
 )
+
+
+class ManifestReads(StrEnum):
+    """How a run learns which manifests an index references.
+
+    ``exact``: the worker's role is in the registry's pull-time update exclusion list, so it reads
+    index manifests with BatchGetImage without touching ``lastRecordedPullTime``. ``conservative``:
+    it reads none, and while any live index stays ACTIVE no single-platform image is archived.
+    """
+
+    EXACT = "exact"
+    CONSERVATIVE = "conservative"
+
+
+class WorkPhase(StrEnum):
+    """Indexes are handled before every other image, so no child is touched before its index."""
+
+    INDEXES = "INDEXES"
+    IMAGES = "IMAGES"
 
 
 class ProtectedSet(_Wire):
@@ -57,7 +77,6 @@ class ProtectedSet(_Wire):
     in_use_tags: list[str] = Field(default=[], alias="inUseTags")
     listed_digests: list[str] = Field(default=[], alias="listedDigests")
     listed_tags: list[str] = Field(default=[], alias="listedTags")
-    protects_index: bool = Field(default=False, alias="protectsIndex")
 
 
 class S3Pointer(_Wire):
@@ -83,8 +102,10 @@ class Totals(_Wire):
 
 
 class Cursor(_Wire):
-    """Where a continuation resumes: the token that fetched the current page and the index in it."""
+    """Where a continuation resumes: the phase, the token that fetched the current preview page
+    (images phase) and the index in that page or in the sorted list of indexes (indexes phase)."""
 
+    phase: WorkPhase = WorkPhase.IMAGES
     page_token: str | None = Field(default=None, alias="pageToken")
     offset: int = Field(default=0, ge=0)
     invocation: int = Field(default=1, ge=1)
@@ -101,6 +122,7 @@ class WorkMessage(_Wire):
     dry_run: bool = Field(alias="dryRun")
     max_images: int = Field(alias="maxImages", ge=1)
     tag_patterns: list[str] = Field(default=[], alias="tagPatterns")
+    manifest_reads: ManifestReads = Field(default=ManifestReads.CONSERVATIVE, alias="manifestReads")
     protected: ProtectedSet | None = None
     protected_ref: S3Pointer | None = Field(default=None, alias="protectedRef")
     cursor: Cursor | None = None
@@ -120,6 +142,8 @@ class ImageRecord(_Wire):
     size_bytes: int | None = Field(default=None, alias="sizeBytes")
     rule_priority: int | None = Field(default=None, alias="rulePriority")
     pushed_at: datetime | None = Field(default=None, alias="pushedAt")
+    #: For INDEX_CHILD / POSSIBLE_INDEX_CHILD: the index that stays ACTIVE, as ``digest (tags)``.
+    index: str | None = None
 
 
 class RepositoryStatus(StrEnum):
@@ -133,6 +157,7 @@ class RepositoryResult(_Wire):
     repository: str
     status: RepositoryStatus
     dry_run: bool = Field(alias="dryRun")
+    manifest_reads: ManifestReads = Field(default=ManifestReads.CONSERVATIVE, alias="manifestReads")
     totals: Totals
     report_key: str | None = Field(default=None, alias="reportKey")
     capped: bool = False
@@ -147,5 +172,8 @@ class PlannedRepository(_Wire):
 class PlanResult(_Wire):
     run_id: str = Field(alias="runId")
     dry_run: bool = Field(alias="dryRun")
+    manifest_reads: ManifestReads = Field(default=ManifestReads.CONSERVATIVE, alias="manifestReads")
+    #: Why the run reads manifests the way it does (one sentence, for the operator).
+    manifest_reads_reason: str = Field(default="", alias="manifestReadsReason")
     planned: list[PlannedRepository] = []
     skipped: dict[str, str] = {}

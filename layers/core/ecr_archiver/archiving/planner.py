@@ -1,4 +1,5 @@
-"""Plan one archive run: config → repositories → previews → in-use discovery → one message each.
+"""Plan one archive run: config → manifest-read mode → repositories → previews → in-use discovery →
+one message each.
 
 Nothing here mutates an image. A bad configuration raises ``ConfigInvalid`` before the first ECR
 call; a preview another caller is running is recorded and the repository is still enqueued (the
@@ -12,20 +13,28 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from aws_lambda_powertools.metrics import single_metric
+
 from ecr_archiver.archiving.config import ArchiveConfig, parse_config
 from ecr_archiver.archiving.inuse import ImageUseSource, InUseImages, discover_in_use
-from ecr_archiver.archiving.models import PlannedRepository, PlanResult, ProtectedSet, S3Pointer, WorkMessage
-from ecr_archiver.archiving.protection import is_index, protected_set_for
+from ecr_archiver.archiving.models import (
+    ManifestReads,
+    PlannedRepository,
+    PlanResult,
+    S3Pointer,
+    WorkMessage,
+)
+from ecr_archiver.archiving.protection import protected_set_for
 from ecr_archiver.archiving.report import protected_set_key
 from ecr_archiver.errors import (
+    EcrArchiverError,
     LifecyclePolicyInvalid,
     LifecyclePolicyNotFound,
     PreviewInProgress,
     RepositoryNotFound,
 )
 from ecr_archiver.lifecycle.policy import policy_hash
-from ecr_archiver.models import ImageDetail
-from ecr_archiver.observability import MetricUnit, logger, metrics
+from ecr_archiver.observability import NAMESPACE, SERVICE, MetricUnit, logger, metrics
 
 #: SQS accepts 256 KiB (262,144 bytes) per message; keep headroom for attributes and envelope.
 MAX_MESSAGE_BYTES = 240 * 1024
@@ -35,8 +44,7 @@ class PlanningRegistry(Protocol):
     def list_repositories(self) -> Iterator[str]: ...
     def get_lifecycle_policy_text(self, repository: str) -> str: ...
     def start_preview(self, repository: str, policy_text: str | None) -> str: ...
-    def describe_images_by_digest(self, repository: str, digests: Iterable[str]) -> Iterator[ImageDetail]: ...
-    def describe_images_by_tag(self, repository: str, tags: Iterable[str]) -> Iterator[ImageDetail]: ...
+    def list_pull_time_exclusions(self) -> list[str]: ...
 
 
 class WorkSender(Protocol):
@@ -54,6 +62,8 @@ class PlanOptions:
     force_dry_run: bool = True
     delay_seconds: int = 120
     max_message_bytes: int = MAX_MESSAGE_BYTES
+    #: The archive worker's IAM role: exact manifest reads need it in the exclusion list.
+    worker_role_arn: str | None = None
 
 
 def _hash_of(text: str) -> str:
@@ -63,14 +73,36 @@ def _hash_of(text: str) -> str:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _protects_index(registry: PlanningRegistry, repository: str, protected: ProtectedSet) -> bool:
-    digests = [*protected.in_use_digests, *protected.listed_digests]
-    tags = [*protected.in_use_tags, *protected.listed_tags]
-    details = [
-        *(registry.describe_images_by_digest(repository, digests) if digests else ()),
-        *(registry.describe_images_by_tag(repository, tags) if tags else ()),
-    ]
-    return any(is_index(d) for d in details)
+def manifest_reads_mode(registry: PlanningRegistry, worker_role_arn: str | None) -> tuple[ManifestReads, str]:
+    """``exact`` only when the worker's role is in the pull-time update exclusion list.
+
+    Anything else (no role given, the role missing from the list, the list unreadable) gives
+    ``conservative``, with the reason an operator needs to fix it.
+    """
+    if not worker_role_arn:
+        return ManifestReads.CONSERVATIVE, "the worker's role ARN is not configured (WORKER_ROLE_ARN)"
+    try:
+        exclusions = registry.list_pull_time_exclusions()
+    except EcrArchiverError as exc:
+        return ManifestReads.CONSERVATIVE, f"the pull-time update exclusion list is unreadable ({exc.code})"
+    if worker_role_arn in exclusions:
+        return ManifestReads.EXACT, f"{worker_role_arn} is in the pull-time update exclusion list"
+    full = " (the list is full: 100 entries)" if len(set(exclusions)) >= 100 else ""
+    return (
+        ManifestReads.CONSERVATIVE,
+        f"{worker_role_arn} is not in the pull-time update exclusion list{full}; "
+        "enable the exclusion sync, which registers the stack's own roles",
+    )
+
+
+def _report_mode(mode: ManifestReads, reason: str) -> None:
+    # Its own EMF blob, written now: 1 for exact, 0 for conservative (alarm on Minimum < 1).
+    value = 1 if mode is ManifestReads.EXACT else 0
+    with single_metric(
+        name="ManifestReadsExact", unit=MetricUnit.Count, value=value, namespace=NAMESPACE
+    ) as m:
+        m.add_dimension(name="service", value=SERVICE)
+    logger.info(f"manifest reads: {mode}", extra={"manifest_reads": str(mode), "reason": reason})
 
 
 def plan_archive_run(
@@ -86,7 +118,9 @@ def plan_archive_run(
     """Validate the config, start previews, find in-use images once, enqueue one message per repository."""
     config = parse_config(config_text)  # ConfigInvalid: nothing has been called yet
     dry_run = config.dry_run or options.force_dry_run
-    result = PlanResult(run_id=run_id, dry_run=dry_run)
+    mode, why = manifest_reads_mode(registry, options.worker_role_arn)
+    _report_mode(mode, why)
+    result = PlanResult(run_id=run_id, dry_run=dry_run, manifest_reads=mode, manifest_reads_reason=why)
 
     selected = [
         (repo, entry) for repo in registry.list_repositories() if (entry := config.selection_for(repo))
@@ -122,8 +156,6 @@ def plan_archive_run(
             continue
 
         protected = protected_set_for(repo, in_use.for_repository(repo), listed)
-        if _protects_index(registry, repo, protected):
-            protected = protected.model_copy(update={"protects_index": True})
         message = WorkMessage(
             run_id=run_id,
             repository=repo,
@@ -132,6 +164,7 @@ def plan_archive_run(
             dry_run=dry_run,
             max_images=config.max_images_per_run,
             tag_patterns=list(config.protect.tag_patterns),
+            manifest_reads=mode,
             protected=protected,
         )
         body = message.to_json()
@@ -157,6 +190,7 @@ def plan_archive_run(
         extra={
             "run_id": run_id,
             "dry_run": dry_run,
+            "manifest_reads": str(mode),
             "repositories_planned": len(result.planned),
             "repositories_skipped": result.skipped,
             "in_use_repositories": len(in_use.repositories),

@@ -1,8 +1,9 @@
 """What must never be archived, decided per preview result.
 
 The planner builds a repository's :class:`ProtectedSet` (in-use digests and tags, the explicit
-list); the worker's :class:`Guard` applies it with the tag patterns and with what DescribeImages
-says about each image (status, referrer subject, manifest type). BatchGetImage is never needed.
+list); the worker's :class:`Guard` applies it with the tag patterns, with what DescribeImages says
+about each image (status, referrer subject) and with the run's
+:class:`~ecr_archiver.archiving.indexes.IndexRule` (images an ACTIVE index references).
 """
 
 from __future__ import annotations
@@ -11,16 +12,11 @@ import re
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
+from ecr_archiver.archiving.indexes import IndexRule, is_index_type
 from ecr_archiver.archiving.inuse import RepositoryUse
 from ecr_archiver.archiving.models import ProtectedSet, SkipReason
 from ecr_archiver.models import ImageDetail, ImageRef, ImageStatus
 
-INDEX_MEDIA_TYPES = frozenset(
-    {
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-    }
-)
 # Artifact types of signatures, SBOMs and attestations (they follow their subject).
 REFERRER_ARTIFACT_TYPES = frozenset(
     {
@@ -41,21 +37,18 @@ REFERRER_ARTIFACT_TYPES = frozenset(
 _COSIGN_TAG = re.compile(r"^sha256-[0-9a-f]{64}\.(sig|att|sbom)$")
 
 
-def protected_set_for(
-    repository: str, in_use: RepositoryUse, listed: Iterable[ImageRef], *, protects_index: bool = False
-) -> ProtectedSet:
+def protected_set_for(repository: str, in_use: RepositoryUse, listed: Iterable[ImageRef]) -> ProtectedSet:
     refs = [ref for ref in listed if ref.repository == repository]
     return ProtectedSet(
         in_use_digests=sorted(in_use.digests),
         in_use_tags=sorted(in_use.tags),
         listed_digests=sorted({r.digest for r in refs if r.digest}),
         listed_tags=sorted({r.tag for r in refs if r.tag}),
-        protects_index=protects_index,
     )
 
 
 def is_index(detail: ImageDetail) -> bool:
-    return (detail.manifest_media_type or "") in INDEX_MEDIA_TYPES
+    return is_index_type(detail.manifest_media_type)
 
 
 def is_referrer(detail: ImageDetail | None, tags: Iterable[str]) -> bool:
@@ -75,10 +68,9 @@ class Guard:
         self._listed_digests = frozenset(protected.listed_digests)
         self._listed_tags = frozenset(protected.listed_tags)
         self._patterns = tuple(tag_patterns)
-        self.protects_index = protected.protects_index
 
     def protection(self, digest: str, tags: Iterable[str]) -> SkipReason | None:
-        """Why the user protects this image (from the preview result alone), or ``None``."""
+        """Why the user protects this image (from its digest and tags alone), or ``None``."""
         tags = tuple(tags)
         if digest in self._in_use_digests:
             return SkipReason.IN_USE_DIGEST
@@ -90,21 +82,21 @@ class Guard:
             return SkipReason.PROTECTED_TAG
         return None
 
-    def check(self, digest: str, tags: Iterable[str], detail: ImageDetail | None) -> SkipReason | None:
-        """Every reason not to archive, given DescribeImages' view (``None``: the image is gone)."""
+    def check(
+        self, digest: str, tags: Iterable[str], detail: ImageDetail | None, indexes: IndexRule
+    ) -> tuple[SkipReason, str | None] | None:
+        """Every reason not to archive, with the index that keeps it when there is one.
+
+        ``detail`` is DescribeImages' current view (``None``: the image is gone).
+        """
         tags = tuple(tags)
         reason = self.protection(digest, tags)
         if reason is not None:
-            if detail is not None and is_index(detail):
-                # Its children are untagged manifests we cannot link without BatchGetImage.
-                self.protects_index = True
-            return reason
+            return reason, None
         if detail is None:
-            return SkipReason.IMAGE_NOT_FOUND
+            return SkipReason.IMAGE_NOT_FOUND, None
         if detail.status is not ImageStatus.ACTIVE:
-            return SkipReason.ALREADY_ARCHIVED
+            return SkipReason.ALREADY_ARCHIVED, None
         if is_referrer(detail, tags):
-            return SkipReason.REFERRER_ARTIFACT
-        if self.protects_index and not tags and not is_index(detail):
-            return SkipReason.POSSIBLE_INDEX_CHILD
-        return None
+            return SkipReason.REFERRER_ARTIFACT, None
+        return indexes.check(digest)

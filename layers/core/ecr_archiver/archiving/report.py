@@ -3,8 +3,9 @@
 Layout under ``reports/<runId>/<repository>/``: ``images/<invocation>-<attempt>-<chunk>.jsonl``
 holds one :class:`ImageRecord` per line, flushed every ``chunk_size`` records; ``report.json`` is
 written when the repository finishes and holds the summary plus the list of image parts;
-``deliveries/<message id>.json`` marks an SQS message as handled. The attempt id keeps a retried
-invocation from overwriting the parts an earlier attempt wrote before it failed.
+``deliveries/<message id>.json`` marks an SQS message as handled; ``indexes.json`` holds the run's
+map of the repository's live indexes and their children (see ``archiving.indexes``). The attempt
+id keeps a retried invocation from overwriting the parts an earlier attempt wrote before it failed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ def report_prefix(run_id: str, repository: str) -> str:
 
 def protected_set_key(run_id: str, repository: str) -> str:
     return f"{report_prefix(run_id, repository)}protected.json"
+
+
+def index_map_key(run_id: str, repository: str, *, dry_run: bool) -> str:
+    """Separate for a dry run, so a real run never inherits what a dry run only pretended."""
+    return f"{report_prefix(run_id, repository)}{'indexes-dry-run' if dry_run else 'indexes'}.json"
 
 
 def delivery_key(run_id: str, repository: str, delivery_id: str) -> str:

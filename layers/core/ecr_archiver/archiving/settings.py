@@ -15,6 +15,11 @@ class PlannerSettings(EnvSettings):
     dry_run: bool = Field(default=True, alias="DRY_RUN")
     #: Work messages are delayed so previews can finish (SQS allows at most 900 s).
     preview_delay_seconds: int = Field(default=120, alias="PREVIEW_DELAY_SECONDS", ge=0, le=900)
+    #: The archive worker's role: when it is in the pull-time update exclusion list, index
+    #: manifests are read exactly; otherwise (or unset) the run is conservative.
+    worker_role_arn: str | None = Field(
+        default=None, alias="WORKER_ROLE_ARN", pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$"
+    )
 
 
 class WorkerSettings(EnvSettings):

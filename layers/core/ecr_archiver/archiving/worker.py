@@ -1,19 +1,25 @@
 """Archive one repository's preview candidates: guarded, rate-limited, resumable.
 
 The archived set is always a subset of the preview's TRANSITION→ARCHIVE results in STANDARD
-storage, minus everything :class:`~ecr_archiver.archiving.protection.Guard` protects. Preview
-pages are streamed (never materialised); each page costs one GetLifecyclePolicyPreview and one
-DescribeImages (sizes, status, referrer subjects). Archiving runs on a thread pool behind one
-token bucket. Before the Lambda time budget runs out the worker stops submitting, drains, and
-re-enqueues a continuation holding the page token and the index within that page, so every image
-is handled exactly once across invocations.
+storage, minus everything :class:`~ecr_archiver.archiving.protection.Guard` protects.
+
+A repository is handled in two phases. First its live multi-arch indexes (found with
+DescribeImages, their manifests read with BatchGetImage in ``exact`` mode, see
+:mod:`~ecr_archiver.archiving.indexes`): their preview results are fetched by image id and each
+index is archived or kept. Once every archive call of that phase has returned, the preview is
+streamed for everything else, and an image an index still references is kept, so ECR never has
+to refuse a call. Preview pages are never materialised; each costs one GetLifecyclePolicyPreview
+and one DescribeImages (sizes, status, referrer subjects). Archiving runs on a thread pool behind
+one token bucket. Before the Lambda time budget runs out the worker stops submitting, drains, and
+re-enqueues a continuation holding the phase, the page token and the index within that page, so
+every image is handled exactly once across invocations.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -21,10 +27,12 @@ from typing import Any, Protocol
 from aws_lambda_powertools.metrics import single_metric
 
 from ecr_archiver.archiving.errors import PreviewNotReady
+from ecr_archiver.archiving.indexes import IndexMap, IndexRule, build_index_map, live_indexes
 from ecr_archiver.archiving.models import (
     PROTECTION_REASONS,
     Cursor,
     ImageRecord,
+    ManifestReads,
     Outcome,
     ProtectedSet,
     RepositoryResult,
@@ -32,10 +40,11 @@ from ecr_archiver.archiving.models import (
     SkipReason,
     Totals,
     WorkMessage,
+    WorkPhase,
 )
-from ecr_archiver.archiving.protection import Guard, is_index
+from ecr_archiver.archiving.protection import Guard
 from ecr_archiver.archiving.ratelimit import TokenBucket
-from ecr_archiver.archiving.report import ReportWriter, delivery_key
+from ecr_archiver.archiving.report import ReportWriter, delivery_key, index_map_key
 from ecr_archiver.errors import (
     EcrArchiverError,
     ImageNotFound,
@@ -43,7 +52,6 @@ from ecr_archiver.errors import (
     LifecyclePolicyInvalid,
     PreviewInProgress,
     PreviewNotFound,
-    StorageClassUpdateNotSupported,
 )
 from ecr_archiver.lifecycle.policy import policy_hash
 from ecr_archiver.models import ImageDetail, ImageRef, ImageStatus
@@ -55,7 +63,12 @@ class PreviewRegistry(Protocol):
         self, repository: str, *, next_token: str | None = None, page_size: int = 100
     ) -> dict[str, Any]: ...
     def start_preview(self, repository: str, policy_text: str | None) -> str: ...
+    def get_preview_results(self, repository: str, digests: Iterable[str]) -> Iterator[dict[str, Any]]: ...
     def describe_images_by_digest(self, repository: str, digests: Iterable[str]) -> Iterator[ImageDetail]: ...
+    def describe_images(
+        self, repository: str, *, status: str = ..., page_size: int = ...
+    ) -> Iterator[ImageDetail]: ...
+    def batch_get_manifests(self, repository: str, digests: Iterable[str]) -> dict[str, str]: ...
     def update_storage_class(self, ref: ImageRef, target: str) -> ImageStatus: ...
 
 
@@ -130,6 +143,22 @@ class _ReadFailed(Exception):
         self.error = error
 
 
+def _record_base(result: dict[str, Any], detail: ImageDetail | None) -> dict[str, Any]:
+    """The report fields of one preview result.
+
+    The preview is a snapshot: a tag added since (a deploy re-tagging an image as ``prod-*``,
+    say) is only in DescribeImages' answer, so the tags are the union of both, and the guard
+    checks them all.
+    """
+    return {
+        "digest": result["imageDigest"],
+        "tags": sorted(set(result.get("imageTags") or ()) | set(detail.tags if detail else ())),
+        "size_bytes": detail.size_bytes if detail else None,
+        "rule_priority": result.get("appliedRulePriority"),
+        "pushed_at": result.get("imagePushedAt"),
+    }
+
+
 def _same_policy(returned: str | None, message: WorkMessage) -> bool:
     if not returned:
         return False
@@ -170,10 +199,11 @@ class _Run:
         self.lock = threading.Lock()
         self.bucket = bucket or TokenBucket(limits.max_tps)
         self.in_flight = threading.Semaphore(limits.concurrency)
-        # Untagged manifests ECR refused because a manifest list still references them: the list
-        # is usually a later candidate of this same run (children are pushed before their index),
-        # so they are tried once more after everything else, before being reported.
-        self.deferred: list[dict[str, Any]] = []
+        self.futures: list[Future[ImageRecord]] = []
+        self.phase = WorkPhase.INDEXES
+        #: Indexes this run archived (or would): they no longer keep their children ACTIVE.
+        self.gone: set[str] = set()
+        self.recorded = 0
         self.report = ReportWriter(
             store,
             message.run_id,
@@ -265,22 +295,24 @@ class _Run:
     def record(self, record: ImageRecord) -> None:
         with self.lock:
             self.tally.count(record)
+            self.recorded += 1
+            if self.phase is WorkPhase.INDEXES and record.outcome in (
+                Outcome.ARCHIVED,
+                Outcome.WOULD_ARCHIVE,
+            ):
+                self.gone.add(record.digest)
         self.report.add(record)
 
-    def _archive(self, base: dict[str, Any], *, may_defer: bool = False) -> ImageRecord | None:
-        """Archive one image; ``None`` when it was deferred (recorded later by ``settle_deferred``)."""
+    def _archive(self, base: dict[str, Any]) -> ImageRecord:
         ref = ImageRef(repository=self.repo, digest=base["digest"])
         try:
             status = self.registry.update_storage_class(ref, "ARCHIVE")
         except ImageNotFound:
             return ImageRecord(**base, outcome=Outcome.SKIPPED, reason=SkipReason.IMAGE_NOT_FOUND)
-        except StorageClassUpdateNotSupported:
-            if may_defer:
-                with self.lock:
-                    self.deferred.append(base)
-                return None
-            return ImageRecord(**base, outcome=Outcome.SKIPPED, reason=SkipReason.UPDATE_NOT_SUPPORTED)
         except EcrArchiverError as exc:
+            # A refusal (ImageStorageClassUpdateNotSupportedException) included: every image the
+            # guard lets through should be archivable, so a refusal means the registry changed
+            # under the run or disagrees with it, and is worth an operator's look.
             return ImageRecord(**base, outcome=Outcome.FAILED, reason=exc.code)
         except Exception as exc:  # keep the accounting whole; the record says what broke
             logger.exception("archive call crashed", extra={"repository": self.repo, "digest": ref.digest})
@@ -289,41 +321,79 @@ class _Run:
             return ImageRecord(**base, outcome=Outcome.ARCHIVED)
         return ImageRecord(**base, outcome=Outcome.FAILED, reason=f"UnexpectedStatus:{status}")
 
-    def _submit(self, pool: ThreadPoolExecutor, base: dict[str, Any], *, may_defer: bool = False) -> None:
+    def _submit(self, pool: ThreadPoolExecutor, base: dict[str, Any]) -> None:
         self.submitted += 1
         if self.dry_run:
             self.record(ImageRecord(**base, outcome=Outcome.WOULD_ARCHIVE))
             return
         self.in_flight.acquire()
         self.bucket.acquire()
-        future = pool.submit(self._archive, base, may_defer=may_defer)
+        future = pool.submit(self._archive, base)
         future.add_done_callback(self._done)
+        self.futures.append(future)
 
-    def _done(self, future: Future[ImageRecord | None]) -> None:
+    def _done(self, future: Future[ImageRecord]) -> None:
         try:
-            record = future.result()
-            if record is not None:
-                self.record(record)
+            self.record(future.result())
         finally:
             self.in_flight.release()
 
-    def settle_deferred(self, *, retry: bool) -> None:
-        """Try deferred index children once more (their list was archived meanwhile), or report them.
+    def drain(self) -> None:
+        """Wait until every archive call submitted so far has returned (and been recorded)."""
+        futures, self.futures = self.futures, []
+        wait(futures)
 
-        Without ``retry`` (the invocation stops early) they are reported UPDATE_NOT_SUPPORTED now,
-        so every image is still recorded exactly once; the next run selects them again.
-        """
-        deferred, self.deferred = self.deferred, []
-        for base in deferred:
-            record = None
-            if retry and not self.out_of_time():
-                self.bucket.acquire()
-                record = self._archive(base)
-            self.record(
-                record or ImageRecord(**base, outcome=Outcome.SKIPPED, reason=SkipReason.UPDATE_NOT_SUPPORTED)
+    # -- indexes first ------------------------------------------------------------------
+    def index_map(self) -> IndexMap:
+        """This run's map of the repository's live indexes: stored on first use, then reused."""
+        key = index_map_key(self.message.run_id, self.repo, dry_run=self.dry_run)
+        if next(iter(self.store.list_keys(key)), None) is not None:
+            return IndexMap.model_validate(self.store.get_json(key))
+        mode = self.message.manifest_reads
+        indexes = self.read(lambda: live_indexes(self.registry.describe_images(self.repo, status="ANY")))
+        manifests: dict[str, str] = {}
+        if mode is ManifestReads.EXACT and indexes:
+            manifests = self.read(lambda: self.registry.batch_get_manifests(self.repo, sorted(indexes)))
+            metrics.add_metric(name="IndexManifestsRead", unit=MetricUnit.Count, value=len(manifests))
+        index_map = build_index_map(indexes, manifests, mode)
+        self.save(index_map)
+        unread = sum(1 for e in index_map.indexes.values() if e.children is None)
+        logger.info(
+            "index map built",
+            extra={
+                "repository": self.repo,
+                "manifest_reads": mode,
+                "indexes": len(indexes),
+                "unread": unread,
+            },
+        )
+        return index_map
+
+    def save(self, index_map: IndexMap) -> None:
+        key = index_map_key(self.message.run_id, self.repo, dry_run=self.dry_run)
+        self.store.put_json(key, index_map.model_dump(mode="json", by_alias=True))
+
+    def index_phase(self, pool: ThreadPoolExecutor, index_map: IndexMap) -> tuple[IndexMap, str | int]:
+        """Handle every index's preview result; returns the updated map and the phase outcome."""
+        offset = self.cursor.offset if self.cursor.phase is WorkPhase.INDEXES else 0
+        self.gone = set(index_map.gone)
+        outcome: str | int = "done"
+        if index_map.indexes:
+            results = self.read(
+                lambda: list(self.registry.get_preview_results(self.repo, index_map.digests()))
             )
+            results.sort(key=lambda r: str(r["imageDigest"]))
+            outcome = self.process_results(pool, results, offset, IndexRule(index_map, gone=()))
+            self.drain()
+        index_map = index_map.model_copy(
+            update={"gone": sorted(self.gone), "indexes_done": outcome in ("done", "capped")}
+        )
+        self.save(index_map)
+        return index_map, outcome
 
-    def process_page(self, pool: ThreadPoolExecutor, results: list[dict[str, Any]], offset: int) -> str | int:
+    def process_results(
+        self, pool: ThreadPoolExecutor, results: list[dict[str, Any]], offset: int, indexes: IndexRule
+    ) -> str | int:
         """Handle ``results[offset:]``; returns ``"done"``, ``"capped"`` or the index to resume at."""
         if self.out_of_time():
             return offset
@@ -341,33 +411,26 @@ class _Run:
             if wanted
             else {}
         )
-        for index, result in todo:
+        for position, result in todo:
+            digest = result["imageDigest"]
             if not _is_candidate_action(result):
                 continue  # EXPIRE results are not ours to act on
-            digest = result["imageDigest"]
-            detail = details.get(digest)
-            # The preview is a snapshot: a tag added since (a deploy re-tagging an image as
-            # ``prod-*``, say) is only in DescribeImages' answer. Guard on both.
-            tags = sorted(set(result.get("imageTags") or ()) | set(detail.tags if detail else ()))
-            base: dict[str, Any] = {
-                "digest": digest,
-                "tags": tags,
-                "size_bytes": detail.size_bytes if detail else None,
-                "rule_priority": result.get("appliedRulePriority"),
-                "pushed_at": result.get("imagePushedAt"),
-            }
+            if self.phase is WorkPhase.IMAGES and indexes.is_index(digest):
+                continue  # handled in the indexes phase
+            base = _record_base(result, details.get(digest))
             if result.get("storageClass") != "STANDARD":
                 self.record(ImageRecord(**base, outcome=Outcome.SKIPPED, reason=SkipReason.NOT_STANDARD))
                 continue
-            reason = self.guard.check(digest, tags, detail)
-            if reason is not None:
-                self.record(ImageRecord(**base, outcome=Outcome.SKIPPED, reason=reason))
+            skip = self.guard.check(digest, base["tags"], details.get(digest), indexes)
+            if skip is not None:
+                reason, index = skip
+                self.record(ImageRecord(**base, outcome=Outcome.SKIPPED, reason=reason, index=index))
                 continue
             if self.submitted >= self.message.max_images:
                 return "capped"
             if self.out_of_time():
-                return index
-            self._submit(pool, base, may_defer=not tags and detail is not None and not is_index(detail))
+                return position
+            self._submit(pool, base)
         return "done"
 
     # -- the whole invocation -----------------------------------------------------------
@@ -378,13 +441,38 @@ class _Run:
         page = self.first_page()
         if page is None:
             return self.finish(RepositoryStatus.PREVIEW_FAILED)
-        token, offset = self.cursor.page_token, self.cursor.offset
+        pool = ThreadPoolExecutor(max_workers=self.limits.concurrency, thread_name_prefix="archive")
+        try:
+            index_map = self.index_map()
+            if not index_map.indexes_done:
+                index_map, outcome = self.index_phase(pool, index_map)
+                if isinstance(outcome, int):
+                    next_invocation = self.cursor.invocation + 1
+                    return self.continue_later(
+                        Cursor(phase=WorkPhase.INDEXES, offset=outcome, invocation=next_invocation)
+                    )
+                if outcome == "capped":
+                    return self.finish(RepositoryStatus.COMPLETE, capped=True)
+        except _ReadFailed as exc:
+            raise exc.error from None  # nothing handled yet in this invocation: SQS retries it
+        finally:
+            pool.shutdown(wait=True)
+        self.phase = WorkPhase.IMAGES
+        return self.image_phase(page, IndexRule(index_map, gone=index_map.gone))
+
+    def image_phase(self, page: dict[str, Any], indexes: IndexRule) -> RepositoryResult:
+        """Stream the preview from the cursor (or its start) for everything but the indexes."""
+        if self.cursor.phase is WorkPhase.IMAGES:
+            token, offset = self.cursor.page_token, self.cursor.offset
+        else:
+            token, offset = None, 0
         outcome: str | int = "done"
         failed: EcrArchiverError | None = None
         pool = ThreadPoolExecutor(max_workers=self.limits.concurrency, thread_name_prefix="archive")
         try:
             while True:
-                outcome = self.process_page(pool, list(page.get("previewResults") or []), offset)
+                results = list(page.get("previewResults") or [])
+                outcome = self.process_results(pool, results, offset, indexes)
                 if outcome != "done":
                     break
                 next_token = page.get("nextToken")
@@ -411,15 +499,13 @@ class _Run:
             failed = exc.error
         finally:
             pool.shutdown(wait=True)
-        self.settle_deferred(retry=failed is None and outcome in ("done", "capped"))
+        next_invocation = self.cursor.invocation + 1
         if failed is not None:
             return self.checkpoint(
-                failed, Cursor(page_token=token, offset=offset, invocation=self.cursor.invocation + 1)
+                failed, Cursor(page_token=token, offset=offset, invocation=next_invocation)
             )
         if isinstance(outcome, int):
-            return self.continue_later(
-                Cursor(page_token=token, offset=outcome, invocation=self.cursor.invocation + 1)
-            )
+            return self.continue_later(Cursor(page_token=token, offset=outcome, invocation=next_invocation))
         return self.finish(RepositoryStatus.COMPLETE, capped=outcome == "capped")
 
     def checkpoint(self, error: EcrArchiverError, cursor: Cursor) -> RepositoryResult:
@@ -428,7 +514,7 @@ class _Run:
         Retrying the message instead would start over and report this invocation's archives as
         ALREADY_ARCHIVED, losing them from the report and the metrics.
         """
-        if (cursor.page_token, cursor.offset) == (self.cursor.page_token, self.cursor.offset):
+        if self.recorded == 0 and self.submitted == self.message.totals.acted:
             raise error  # nothing handled yet: SQS retries the message as it is
         logger.warning(
             "checkpointed after an error",
@@ -438,7 +524,8 @@ class _Run:
 
     def continue_later(self, cursor: Cursor) -> RepositoryResult:
         previous = self.message.cursor
-        if previous is not None and (previous.page_token, previous.offset) == (
+        if previous is not None and (previous.phase, previous.page_token, previous.offset) == (
+            cursor.phase,
             cursor.page_token,
             cursor.offset,
         ):
@@ -458,6 +545,7 @@ class _Run:
             repository=self.repo,
             status=RepositoryStatus.CONTINUED,
             dry_run=self.dry_run,
+            manifest_reads=self.message.manifest_reads,
             totals=totals,
         )
         self.emit(result, cursor=cursor.model_dump(by_alias=True))
@@ -470,6 +558,7 @@ class _Run:
             repository=self.repo,
             status=status,
             dry_run=self.dry_run,
+            manifest_reads=self.message.manifest_reads,
             totals=self.tally.totals(),
             capped=capped,
         )

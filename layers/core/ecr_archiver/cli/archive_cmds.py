@@ -58,7 +58,8 @@ REASON_LABELS = {
     "PROTECTED_TAG": "protected tag",
     "PROTECTED_IMAGE": "listed image",
     "REFERRER_ARTIFACT": "referrer",
-    "POSSIBLE_INDEX_CHILD": "index child",
+    "INDEX_CHILD": "index child",
+    "POSSIBLE_INDEX_CHILD": "possible index child",
 }
 
 

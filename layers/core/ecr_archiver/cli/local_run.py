@@ -134,6 +134,8 @@ class LocalRun:
         return {
             "runId": self.run_id,
             "dryRun": self.dry_run,
+            "manifestReads": str(self.plan.manifest_reads),
+            "manifestReadsReason": self.plan.manifest_reads_reason,
             "generatedAt": datetime.now(UTC).isoformat(),
             "repositories": [
                 {

@@ -25,6 +25,7 @@ from ecr_archiver.errors import (
 from ecr_archiver.exclusions.models import (
     EXCLUSION_LIMIT,
     EXTRA_PRINCIPALS_SOURCE,
+    OWN_ROLES_SOURCE,
     PRINCIPAL_ARN_MAX_LENGTH,
     PRINCIPAL_ARN_PATTERN,
     ChangeAction,
@@ -86,9 +87,11 @@ def principal_problem(value: str) -> str | None:
 def desired_exclusions(
     parameters: Iterable[StoredParameter],
     extra: Sequence[str] = (),
+    own: Sequence[str] = (),
     extra_source: str = EXTRA_PRINCIPALS_SOURCE,
 ) -> DesiredExclusions:
-    """The union of every principal declared under the path plus ``extra``, each with its sources."""
+    """The union of every principal declared under the path, ``extra`` and ``own`` (the stack's
+    roles), each with its sources."""
     sources: dict[str, list[str]] = {}
     invalid: list[InvalidPrincipal] = []
     count = 0
@@ -110,7 +113,12 @@ def desired_exclusions(
     for value in extra:
         if value.strip():
             _collect(value.strip(), extra_source, sources, invalid)
+    for value in own:
+        if value.strip():
+            _collect(value.strip(), OWN_ROLES_SOURCE, sources, invalid)
+    own_count = sum(1 for srcs in sources.values() if OWN_ROLES_SOURCE in srcs)
     return DesiredExclusions(
+        own=own_count,
         principals={arn: tuple(dict.fromkeys(srcs)) for arn, srcs in sorted(sources.items())},
         invalid=tuple(invalid),
         parameter_count=count,
@@ -155,8 +163,10 @@ def too_many_message(
 ) -> str:
     return (
         f"Refusing to sync pull-time exclusions: {len(desired.principals)} distinct principals are declared "
-        f"under {path} (plus {extra_source}), but ECR allows at most {EXCLUSION_LIMIT} per "
-        f"registry. Nothing was changed. Remove {len(desired.principals) - EXCLUSION_LIMIT} or more."
+        f"under {path} (plus {extra_source} and {desired.own} of {OWN_ROLES_SOURCE}), but ECR "
+        f"allows at most {EXCLUSION_LIMIT} per registry. Nothing was changed, so archive runs read no "
+        f"index manifest (manifestReads: conservative) until the list fits. "
+        f"Remove {len(desired.principals) - EXCLUSION_LIMIT} or more."
     )
 
 
@@ -267,7 +277,9 @@ def reconcile_exclusions(
     changed then). Refusals and per-principal failures are returned in the result.
     """
     parameters = store.get_parameters_by_path(options.parameter_path, recursive=True)
-    desired = desired_exclusions(parameters, options.extra_principals, options.names.extra_principals)
+    desired = desired_exclusions(
+        parameters, options.extra_principals, options.own_principals, options.names.extra_principals
+    )
     result = SyncResult(
         parameter_path=options.parameter_path,
         dry_run=options.dry_run,

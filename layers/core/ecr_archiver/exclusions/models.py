@@ -16,6 +16,9 @@ PRINCIPAL_ARN_MAX_LENGTH = 200
 EXCLUSION_LIMIT = 100
 #: Where principals from the template parameter come from, as named in errors and logs.
 EXTRA_PRINCIPALS_SOURCE = "template parameter ExtraExcludedPrincipals"
+#: The stack's own roles (planner, worker, restore, ...), always excluded so that reading an index
+#: manifest never counts as a pull.
+OWN_ROLES_SOURCE = "the stack's own roles (OWN_ROLE_ARNS)"
 
 
 #: An SSM path: starts and ends with "/" (a mistyped path would declare nothing and, unguarded,
@@ -44,6 +47,7 @@ class SyncOptions(BaseModel):
 
     parameter_path: ParameterPath
     extra_principals: tuple[str, ...] = ()
+    own_principals: tuple[str, ...] = ()
     allow_empty: bool = False
     dry_run: bool = False
     names: SettingNames = SettingNames()
@@ -79,6 +83,7 @@ class DesiredExclusions(BaseModel):
     invalid: tuple[InvalidPrincipal, ...] = ()
     parameter_count: int = 0
     from_parameters: int = Field(0, description="distinct valid principals declared under the path")
+    own: int = Field(0, description="distinct valid principals among the stack's own roles")
 
 
 class ExclusionPlan(BaseModel):

@@ -13,11 +13,13 @@ from ecr_archiver.settings import EnvSettings
 class SyncExclusionsSettings(EnvSettings):
     parameter_path: ParameterPath = Field(alias="EXCLUSIONS_PARAMETER_PATH")
     extra_principals: tuple[str, ...] = Field(default=(), alias="EXTRA_EXCLUDED_PRINCIPALS")
+    #: The stack's own role ARNs (template ``!GetAtt``), always kept in the exclusion list.
+    own_role_arns: tuple[str, ...] = Field(default=(), alias="OWN_ROLE_ARNS")
     allow_empty_sync: bool = Field(default=False, alias="ALLOW_EMPTY_SYNC")
     # Safe by default: an unset DRY_RUN plans and reports but changes nothing.
     dry_run: bool = Field(default=True, alias="DRY_RUN")
 
-    @field_validator("extra_principals", mode="before")
+    @field_validator("extra_principals", "own_role_arns", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         # CloudFormation joins the CommaDelimitedList with ","; an empty list arrives as "".
@@ -30,6 +32,7 @@ class SyncExclusionsSettings(EnvSettings):
         return SyncOptions(
             parameter_path=self.parameter_path,
             extra_principals=self.extra_principals,
+            own_principals=self.own_role_arns,
             allow_empty=self.allow_empty_sync,
             dry_run=self.dry_run,
         )

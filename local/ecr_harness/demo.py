@@ -11,7 +11,7 @@
 5. ``sync_exclusions`` on a Parameter Store Change event;
 6. a summary. Every step checks its outcome; any failure exits non-zero.
 
-``python -m ecr_emulator.demo [--verbose]`` (``--verbose`` shows the functions' JSON logs).
+``python -m ecr_harness.demo [--verbose]`` (``--verbose`` shows the functions' JSON logs).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ecr_emulator.emulator import Emulator, emulated_aws
-from ecr_emulator.runner import (
+from ecr_harness.runner import (
     ROOT,
     FakeLambdaContext,
     QueuePump,
@@ -702,7 +702,7 @@ def _run_demo(emu: Emulator, out: Console, *, verbose: bool) -> DemoOutcome:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ecr_emulator.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ecr_harness.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", "-v", action="store_true", help="show the functions' JSON logs (stderr)")
     args = parser.parse_args(argv)
     out = Console()

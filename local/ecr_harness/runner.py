@@ -30,7 +30,25 @@ from typing import Any
 
 from ecr_emulator.emulator import Emulator
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def project_root(start: Path | None = None) -> Path:
+    """The checkout holding ``template.yaml`` and ``functions/``: ``ECR_ARCHIVER_ROOT`` if set,
+    else the nearest such directory above ``start`` (default: the working directory, then this
+    package's location)."""
+    override = os.environ.get("ECR_ARCHIVER_ROOT")
+    if override:
+        return Path(override).resolve()
+    for origin in (start or Path.cwd(), Path(__file__).resolve().parent):
+        for candidate in (origin, *origin.parents):
+            if (candidate / "template.yaml").is_file() and (candidate / "functions").is_dir():
+                return candidate
+    raise FileNotFoundError(
+        "cannot find the ecr-archiver checkout (template.yaml and functions/); run from inside it "
+        "or set ECR_ARCHIVER_ROOT"
+    )
+
+
+ROOT = project_root()
 EVENTS = ROOT / "events"
 _modules = itertools.count()
 
