@@ -47,8 +47,7 @@ lint: $(STAMP) ## ruff, ruff format --check, mypy, sam validate --lint
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/sam validate --lint
-	$(BIN)/sam validate --lint --template templates/auto-restore.yaml
-	$(BIN)/sam validate --lint --template templates/operations.yaml
+	for t in templates/*.yaml; do $(BIN)/sam validate --lint --template $$t; done
 
 format: $(STAMP) ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -113,7 +112,7 @@ CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 .PHONY: security
 security: $(CHECKOV_STAMP) ## checkov over template.yaml (own venv, offline); must be clean
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml \
-	  --file template.yaml --file templates/auto-restore.yaml --file templates/operations.yaml
+	  --file template.yaml $(addprefix --file ,$(wildcard templates/*.yaml))
 
 $(CHECKOV_STAMP): | $(STAMP)
 	rm -rf $(CHECKOV_VENV)

@@ -9,8 +9,11 @@ ECR (the pull-time update exclusion check of BatchGetImage) both answer from her
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.sts.models import STSBackend
+from moto.sts.responses import TokenResponse as STSResponse
 
 from ecr_emulator.state import DEFAULT_ACCOUNT_ID, DEFAULT_PRINCIPAL, STATE
 
@@ -46,12 +49,21 @@ def principal_for(
 
 
 def _get_caller_identity(self: STSBackend, access_key_id: str, region: str) -> tuple[str, str, str]:
-    mapped = STATE.principals.get(access_key_id)
-    if mapped is None:
-        return _original_get_caller_identity(self, access_key_id, region)  # type: ignore[no-any-return]
-    account = mapped.split(":")[4] or self.account_id
-    return access_key_id, _session_arn(mapped), account
+    principal = principal_for(access_key_id, account_id=self.account_id, region=region)
+    account = principal.split(":")[4] or self.account_id
+    return access_key_id, _session_arn(principal), account
+
+
+def _caller_identity_response(self: STSResponse) -> Any:
+    # The access key the request was signed with, as ECR's exclusion check reads it (in process,
+    # moto's own get_access_key() answers with a placeholder key).
+    from ecr_emulator.responses import caller_access_key
+
+    access_key = caller_access_key(self) or self.get_access_key()
+    user_id, arn, account_id = self.backend.get_caller_identity(access_key, self.region)
+    return ActionResult({"UserId": user_id, "Account": account_id, "Arn": arn})
 
 
 def install() -> None:
     STSBackend.get_caller_identity = _get_caller_identity  # type: ignore[method-assign]
+    STSResponse.get_caller_identity = _caller_identity_response  # type: ignore[method-assign]

@@ -32,7 +32,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ecr_emulator.emulator import Emulator, emulated_aws
+from ecr_emulator.emulator import DUMMY_CREDENTIALS, Emulator, emulated_aws
 from ecr_harness.runner import (
     ROOT,
     FakeLambdaContext,
@@ -281,6 +281,10 @@ EXCLUSION_DECLARATIONS = {
     ),
 }
 HAND_ADDED_EXCLUSION = "arn:aws:iam::123456789012:role/old-scanner"
+#: The stack's worker role: the demo's credentials act as it, and (as the deployed exclusion sync
+#: does for the stack's own roles) it is in the pull-time update exclusion list, so index
+#: manifests are read exactly and no pull time moves.
+WORKER_ROLE = "arn:aws:iam::123456789012:role/ecr-archiver-ArchiveImagesRole-DEMO"
 
 
 def seed_stack(emu: Emulator, seeded: Seeded) -> dict[str, str]:
@@ -297,9 +301,10 @@ def seed_stack(emu: Emulator, seeded: Seeded) -> dict[str, str]:
     ssm.put_parameter(Name=CONFIG_PARAMETER, Value=json.dumps(config), Type="String")
     for team, (type_, value) in EXCLUSION_DECLARATIONS.items():
         ssm.put_parameter(Name=f"{EXCLUSIONS_PATH}{team}", Value=value, Type=type_)
-    boto3.client("ecr", region_name=emu.region).register_pull_time_update_exclusion(
-        principalArn=HAND_ADDED_EXCLUSION
-    )
+    ecr = boto3.client("ecr", region_name=emu.region)
+    ecr.register_pull_time_update_exclusion(principalArn=HAND_ADDED_EXCLUSION)
+    ecr.register_pull_time_update_exclusion(principalArn=WORKER_ROLE)
+    emu.principals[DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"]] = WORKER_ROLE
     sqs = boto3.client("sqs", region_name=emu.region)
     queue_url = sqs.create_queue(QueueName=QUEUE_NAME, Attributes={"VisibilityTimeout": "960"})["QueueUrl"]
     boto3.client("s3", region_name=emu.region).create_bucket(Bucket=BUCKET)
@@ -321,6 +326,8 @@ def seed_stack(emu: Emulator, seeded: Seeded) -> dict[str, str]:
         "ARCHIVE_CONCURRENCY": "8",
         "RESTORE_ALLOWED_REPOSITORIES": "*",
         "EXCLUSIONS_PARAMETER_PATH": EXCLUSIONS_PATH,
+        "WORKER_ROLE_ARN": WORKER_ROLE,
+        "OWN_ROLE_ARNS": WORKER_ROLE,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_PARAMETERS_MAX_AGE": "0",
         "STATE_TABLE_NAME": STATE_TABLE,
@@ -626,6 +633,7 @@ def step_exclusions(
     declared = {
         a.strip() for _, v in EXCLUSION_DECLARATIONS.values() for a in v.replace("\n", ",").split(",")
     }
+    declared.add(WORKER_ROLE)  # the stack's own roles are always kept
     check(
         set(outcome.exclusions) == declared, f"exclusions {outcome.exclusions} != declared {sorted(declared)}"
     )

@@ -187,9 +187,7 @@ class TestWiring:
         env = resources["AutoRestoreFunction"]["Properties"]["Environment"]["Variables"]
         assert env["AUTO_RESTORE_ENABLED"] == {"Ref": "AutoRestore"}
         assert env["AUTO_RESTORE_MAX_PER_HOUR"] == {"Ref": "AutoRestoreMaxPerHour"}
-        # a list parameter crosses into the nested application as one comma-joined string
-        joined = {"Fn::Join": [",", {"Ref": "AutoRestoreRepositories"}]}
-        assert env["AUTO_RESTORE_REPOSITORIES"] == {"Fn::Join": [",", joined]}
+        assert env["AUTO_RESTORE_REPOSITORIES"] == {"Fn::Join": [",", {"Ref": "AutoRestoreRepositories"}]}
         assert env["RESTORE_NOTICE_TOPIC_ARN"] == {"Ref": "RestoreNoticeTopic"}
         assert env["STATE_TABLE_NAME"] == {"Ref": "StateTable"}
 

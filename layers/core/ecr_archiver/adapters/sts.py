@@ -42,6 +42,16 @@ class CallerIdentity:
     def __init__(self, client: STSClient | None = None) -> None:
         self._client: STSClient = client or aws.client("sts")
 
+    def principal_arn(self) -> str:
+        """The IAM principal behind the credentials, as the pull-time exclusion list names it: an
+        assumed-role session ``arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`` becomes the role
+        ``arn:aws:iam::ACCOUNT:role/NAME`` (STS does not report the role's path)."""
+        _, arn = self.describe()
+        head, _, rest = arn.partition(":assumed-role/")
+        if not rest:
+            return arn
+        return f"{head.replace(':sts:', ':iam:', 1)}:role/{rest.split('/', 1)[0]}"
+
     def describe(self) -> tuple[str, str]:
         """``(account id, caller ARN)``."""
         with aws_errors():

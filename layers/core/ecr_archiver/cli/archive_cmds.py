@@ -18,8 +18,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from ecr_archiver import errors
 from ecr_archiver.adapters.ecr import EcrRegistry
 from ecr_archiver.adapters.ssm import ConfigParameter
+from ecr_archiver.adapters.sts import CallerIdentity
 from ecr_archiver.archiving.config import DEFAULT_CONFIG, DEFAULT_CONFIG_PARAMETER, ArchiveConfig
 from ecr_archiver.archiving.inuse import ImageUseSource
 from ecr_archiver.archiving.models import PROTECTION_REASONS, PlanResult, WorkMessage
@@ -115,7 +117,10 @@ def render_run(run: LocalRun, *, out: Console | None = None) -> None:
     show_other, show_failed = sums["other"] > 0, sums["failed"] > 0
     table = Table(
         title=f"{'plan (dry run)' if run.dry_run else 'archive'} · run {run.run_id}",
-        caption="candidates: what the lifecycle preview selected · protected: never archived, by reason",
+        caption=(
+            "candidates: what the lifecycle preview selected · protected: never archived, by reason\n"
+            f"manifest reads: {run.plan.manifest_reads} (why: manifestReadsReason in the report)"
+        ),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
@@ -186,6 +191,7 @@ def _run(
                     run_id=run_id,
                     registry=registry,
                     in_use_sources=lambda cfg: _sources(ctx, cfg),
+                    reader_arn=_reader_arn(ctx),
                 )
         result, messages = plan
         clock = ctx.clock
@@ -227,6 +233,14 @@ def _status(message: str) -> contextlib.AbstractContextManager[object]:
     if progress_console.is_terminal:
         return progress_console.status(message)
     return contextlib.nullcontext()
+
+
+def _reader_arn(ctx: CliContext) -> str | None:
+    """Who this CLI reads manifests as; unknown (conservative mode) if STS does not answer."""
+    try:
+        return CallerIdentity(ctx.client("sts")).principal_arn()
+    except errors.EcrArchiverError:
+        return None
 
 
 def _sources(ctx: CliContext, config: ArchiveConfig) -> list[ImageUseSource]:

@@ -177,8 +177,12 @@ def plan_locally(
     run_id: str,
     registry: EcrRegistry,
     in_use_sources: Callable[[ArchiveConfig], Iterable[ImageUseSource]],
+    reader_arn: str | None = None,
 ) -> tuple[PlanResult, list[WorkMessage]]:
-    """Validate the config, start previews, discover in-use images: the planner, minus SQS."""
+    """Validate the config, start previews, discover in-use images: the planner, minus SQS.
+
+    ``reader_arn`` is the principal that will read index manifests (the CLI's own credentials):
+    manifest reads are exact only when it is in the pull-time update exclusion list."""
     queue, store = MemoryQueue(), MemoryStore()
     plan = plan_archive_run(
         config_text,
@@ -189,7 +193,9 @@ def plan_locally(
         store=store,
         # Planned as a dry run; the worker pass decides (``work_locally(dry_run=...)``). Protected
         # sets too large for a message stay inline: nothing here has a size limit.
-        options=PlanOptions(force_dry_run=True, delay_seconds=0, max_message_bytes=sys.maxsize),
+        options=PlanOptions(
+            force_dry_run=True, delay_seconds=0, max_message_bytes=sys.maxsize, worker_role_arn=reader_arn
+        ),
     )
     return plan, [WorkMessage.model_validate_json(body) for body in queue.bodies]
 
