@@ -239,8 +239,9 @@ def check_exclusion_roles(stack: DeployedStack, current: list[str]) -> Check:
             name=name,
             status=CheckStatus.WARN,
             detail=f"not in the pull-time exclusion list: {', '.join(missing)}",
-            fix=f"add them to ExtraExcludedPrincipals (or declare them under {path}), set "
-            "ExclusionSyncDryRun=false, or run `ecr-archiver sync-exclusions --extra ARN`",
+            fix="runs read no index manifest (manifestReads: conservative) until they are: the "
+            "exclusion sync adds the stack's own roles once ExclusionSyncDryRun=false, or run "
+            f"`ecr-archiver sync-exclusions --extra ARN` (declarations under {path})",
         )
     return Check(name=name, status=CheckStatus.OK, detail=f"all {len(roles)} in the exclusion list")
 
@@ -252,7 +253,8 @@ def check_headroom(probes: Probes, stack: DeployedStack | None, current: list[st
     declared = _attempt(name, lambda: probes.declared(path))
     if isinstance(declared, Check):
         return declared
-    wanted = len(desired_exclusions(declared, extra).principals)
+    own = _stack_list(stack, "ArchivingRoleArns", stack.outputs) if stack else []
+    wanted = len(desired_exclusions(declared, extra, own).principals)
     used = max(wanted, len(set(current)))
     left = EXCLUSION_LIMIT - used
     detail = (
