@@ -276,11 +276,21 @@ class Budget:
 
 
 class NoWaitBucket:
+    """A ``CallPacer`` that never waits and remembers what it was told."""
+
     def __init__(self) -> None:
         self.acquired = 0
+        self.reserved: list[int] = []
+        self.released = 0
+
+    def reserve(self, calls: int) -> None:
+        self.reserved.append(calls)
 
     def acquire(self) -> None:
         self.acquired += 1
+
+    def release(self) -> None:
+        self.released += 1
 
 
 def limits(**overrides: Any) -> WorkerLimits:

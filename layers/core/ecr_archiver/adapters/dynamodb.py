@@ -6,7 +6,9 @@ Two kinds of items live there, told apart by their ``id`` prefix:
   module builds on the product's own client (retries, timeouts, user agent);
 - fixed-window counters (``auto-restore-cap#<hour>``): :meth:`StateTable.take` adds one to a
   counter only while it is below a limit, in one conditional UpdateItem, so concurrent
-  invocations can never take more than the limit between them.
+  invocations can never take more than the limit between them;
+- the account's archive rate schedule (``archive-rate#<registry>``, attribute ``tat``), leased
+  by :class:`~ecr_archiver.archiving.limiter.AccountRate` with one UpdateItem per lease.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ if TYPE_CHECKING:
 KEY_ATTR = "id"
 EXPIRY_ATTR = "expiration"
 CONDITION_FAILED = "ConditionalCheckFailedException"
+TAT_ATTR = "tat"
+
+
+def _number(seconds: float) -> str:
+    """Epoch seconds as a DynamoDB number, to the microsecond (sums stay exact decimals)."""
+    return f"{seconds:.6f}"
 
 
 class StateTable:
@@ -49,6 +57,57 @@ class StateTable:
                         ":limit": {"N": str(limit)},
                         ":expires": {"N": str(expires_at)},
                     },
+                )
+        except AwsServiceError as exc:
+            if exc.code == CONDITION_FAILED:
+                return False
+            raise
+        return True
+
+    # -- the archive rate schedule (see archiving/limiter.py) -------------------------------
+    def lease_busy(self, key: str, *, seconds: float) -> float:
+        with aws_errors():
+            response = self._client.update_item(
+                TableName=self.table_name,
+                Key={KEY_ATTR: {"S": key}},
+                UpdateExpression="ADD #tat :d",
+                ExpressionAttributeNames={"#tat": TAT_ATTR},
+                ExpressionAttributeValues={":d": {"N": _number(seconds)}},
+                ReturnValues="UPDATED_NEW",
+            )
+        return float(response["Attributes"][TAT_ATTR]["N"])
+
+    def lease_idle(self, key: str, *, now: float, seconds: float, at_most: float) -> float | None:
+        end = now + seconds
+        try:
+            with aws_errors():
+                self._client.update_item(
+                    TableName=self.table_name,
+                    Key={KEY_ATTR: {"S": key}},
+                    UpdateExpression="SET #tat = :end",
+                    ConditionExpression="attribute_not_exists(#tat) OR #tat <= :at_most",
+                    ExpressionAttributeNames={"#tat": TAT_ATTR},
+                    ExpressionAttributeValues={
+                        ":end": {"N": _number(end)},
+                        ":at_most": {"N": _number(at_most)},
+                    },
+                )
+        except AwsServiceError as exc:
+            if exc.code == CONDITION_FAILED:
+                return None
+            raise
+        return float(_number(end))
+
+    def give_back(self, key: str, *, end: float, until: float) -> bool:
+        try:
+            with aws_errors():
+                self._client.update_item(
+                    TableName=self.table_name,
+                    Key={KEY_ATTR: {"S": key}},
+                    UpdateExpression="SET #tat = :until",
+                    ConditionExpression="#tat = :end",
+                    ExpressionAttributeNames={"#tat": TAT_ATTR},
+                    ExpressionAttributeValues={":until": {"N": _number(until)}, ":end": {"N": _number(end)}},
                 )
         except AwsServiceError as exc:
             if exc.code == CONDITION_FAILED:

@@ -3,7 +3,11 @@
 botocore's adaptive retry mode backs off once ECR throttles; the bucket keeps us from getting
 there, so a large run settles at ``ARCHIVE_MAX_TPS`` instead of oscillating around ECR's limit.
 
-The archive_images handler keeps one bucket per execution environment with a small burst
+The deployed worker paces itself with the account-wide schedule of
+:mod:`~ecr_archiver.archiving.limiter`; this bucket serves runs without a state table (the
+local CLI, tests), where one process is the only archiver.
+
+A handler that uses it keeps one bucket per execution environment with a small burst
 (a quarter second of calls) that starts at one token: while the worker is between repositories
 (reading the preview, writing the report, receiving the next message) the bucket saves up what
 ECR's own bucket refills meanwhile, and the next repository spends it. Over any window the calls
@@ -38,6 +42,12 @@ class TokenBucket:
         self._sleep = sleep
         self._last = clock()
         self._lock = threading.Lock()
+
+    def reserve(self, calls: int) -> None:
+        """A token bucket refills on its own: nothing to size (``CallPacer`` hint)."""
+
+    def release(self) -> None:
+        """Nothing is held between calls (``CallPacer``)."""
 
     def acquire(self) -> None:
         """Take one token, sleeping until one is available."""

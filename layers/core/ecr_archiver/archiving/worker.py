@@ -28,6 +28,7 @@ from aws_lambda_powertools.metrics import single_metric
 
 from ecr_archiver.archiving.errors import PreviewNotReady
 from ecr_archiver.archiving.indexes import IndexMap, IndexRule, build_index_map, live_indexes
+from ecr_archiver.archiving.limiter import CallPacer
 from ecr_archiver.archiving.models import (
     PROTECTION_REASONS,
     Cursor,
@@ -180,7 +181,7 @@ class _Run:
         queue: ContinuationQueue,
         remaining_ms: Callable[[], int],
         limits: WorkerLimits,
-        bucket: TokenBucket | None,
+        bucket: CallPacer | None,
         delivery_id: str | None = None,
     ) -> None:
         self.message = message
@@ -197,7 +198,7 @@ class _Run:
         self.tally = _Tally.of(message.totals)
         self.submitted = message.totals.acted
         self.lock = threading.Lock()
-        self.bucket = bucket or TokenBucket(limits.max_tps)
+        self.bucket: CallPacer = bucket or TokenBucket(limits.max_tps)
         self.in_flight = threading.Semaphore(limits.concurrency)
         self.futures: list[Future[ImageRecord]] = []
         self.phase = WorkPhase.INDEXES
@@ -391,47 +392,82 @@ class _Run:
         self.save(index_map)
         return index_map, outcome
 
+    def details(self, results: Iterable[dict[str, Any]]) -> dict[str, ImageDetail]:
+        """DescribeImages for the STANDARD archive candidates among ``results`` (one call per 100)."""
+        wanted = [
+            r["imageDigest"]
+            for r in results
+            if _is_candidate_action(r) and r.get("storageClass") == "STANDARD"
+        ]
+        if not wanted:
+            return {}
+        found = self.read(lambda: list(self.registry.describe_images_by_digest(self.repo, wanted)))
+        return {d.digest: d for d in found}
+
+    def decide(
+        self, result: dict[str, Any], details: dict[str, ImageDetail], indexes: IndexRule
+    ) -> ImageRecord | dict[str, Any] | None:
+        """``None``: not ours to act on; a record: skipped, and why; a dict: archive it."""
+        digest = result["imageDigest"]
+        if not _is_candidate_action(result):
+            return None  # EXPIRE results are not ours to act on
+        if self.phase is WorkPhase.IMAGES and indexes.is_index(digest):
+            return None  # handled in the indexes phase
+        base = _record_base(result, details.get(digest))
+        if result.get("storageClass") != "STANDARD":
+            return ImageRecord(**base, outcome=Outcome.SKIPPED, reason=SkipReason.NOT_STANDARD)
+        skip = self.guard.check(digest, base["tags"], details.get(digest), indexes)
+        if skip is not None:
+            reason, index = skip
+            return ImageRecord(**base, outcome=Outcome.SKIPPED, reason=reason, index=index)
+        return base
+
     def process_results(
-        self, pool: ThreadPoolExecutor, results: list[dict[str, Any]], offset: int, indexes: IndexRule
+        self,
+        pool: ThreadPoolExecutor,
+        results: list[dict[str, Any]],
+        offset: int,
+        indexes: IndexRule,
+        details: dict[str, ImageDetail] | None = None,
     ) -> str | int:
-        """Handle ``results[offset:]``; returns ``"done"``, ``"capped"`` or the index to resume at."""
+        """Handle ``results[offset:]``; returns ``"done"``, ``"capped"`` or the index to resume at.
+
+        Every result is decided before the first call, so the rate limiter can lease exactly the
+        calls this page makes; records are still written in preview order, so a continuation at
+        the returned index neither repeats nor skips one.
+        """
         if self.out_of_time():
             return offset
         todo = list(enumerate(results))[offset:]
-        wanted = [
-            r["imageDigest"]
-            for _, r in todo
-            if _is_candidate_action(r) and r.get("storageClass") == "STANDARD"
-        ]
-        details = (
-            {
-                d.digest: d
-                for d in self.read(lambda: list(self.registry.describe_images_by_digest(self.repo, wanted)))
-            }
-            if wanted
-            else {}
-        )
-        for position, result in todo:
-            digest = result["imageDigest"]
-            if not _is_candidate_action(result):
-                continue  # EXPIRE results are not ours to act on
-            if self.phase is WorkPhase.IMAGES and indexes.is_index(digest):
-                continue  # handled in the indexes phase
-            base = _record_base(result, details.get(digest))
-            if result.get("storageClass") != "STANDARD":
-                self.record(ImageRecord(**base, outcome=Outcome.SKIPPED, reason=SkipReason.NOT_STANDARD))
+        if details is None:
+            details = self.details(r for _, r in todo)
+        decided = [(position, self.decide(result, details, indexes)) for position, result in todo]
+        calls = sum(1 for _, decision in decided if isinstance(decision, dict))
+        if not self.dry_run:
+            self.bucket.reserve(min(calls, max(0, self.message.max_images - self.submitted)))
+        for position, decision in decided:
+            if decision is None:
                 continue
-            skip = self.guard.check(digest, base["tags"], details.get(digest), indexes)
-            if skip is not None:
-                reason, index = skip
-                self.record(ImageRecord(**base, outcome=Outcome.SKIPPED, reason=reason, index=index))
+            if isinstance(decision, ImageRecord):
+                self.record(decision)
                 continue
             if self.submitted >= self.message.max_images:
                 return "capped"
             if self.out_of_time():
                 return position
-            self._submit(pool, base)
+            self._submit(pool, decision)
         return "done"
+
+    def read_page(self, token: str) -> tuple[dict[str, Any], dict[str, ImageDetail]]:
+        """The preview page at ``token`` and its candidates' details (read ahead, on its own thread)."""
+        page = self.read(
+            partial(
+                self.registry.get_preview_page, self.repo, next_token=token, page_size=self.limits.page_size
+            )
+        )
+        if page.get("status") != "COMPLETE":
+            return page, {}
+        return page, self.details(page.get("previewResults") or [])
 
     # -- the whole invocation -----------------------------------------------------------
     def run(self) -> RepositoryResult:
@@ -461,35 +497,35 @@ class _Run:
         return self.image_phase(page, IndexRule(index_map, gone=index_map.gone))
 
     def image_phase(self, page: dict[str, Any], indexes: IndexRule) -> RepositoryResult:
-        """Stream the preview from the cursor (or its start) for everything but the indexes."""
+        """Stream the preview from the cursor (or its start) for everything but the indexes.
+
+        While one page's archive calls run, the next page and its DescribeImages are read on a
+        second thread, so the worker never stops calling ECR to wait for its own reads.
+        """
         if self.cursor.phase is WorkPhase.IMAGES:
             token, offset = self.cursor.page_token, self.cursor.offset
         else:
             token, offset = None, 0
         outcome: str | int = "done"
         failed: EcrArchiverError | None = None
+        details: dict[str, ImageDetail] | None = None
         pool = ThreadPoolExecutor(max_workers=self.limits.concurrency, thread_name_prefix="archive")
+        reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
         try:
             while True:
                 results = list(page.get("previewResults") or [])
-                outcome = self.process_results(pool, results, offset, indexes)
-                if outcome != "done":
-                    break
+                if details is None:  # the cursor's page: read here, before the next one
+                    details = self.details(results[offset:])
                 next_token = page.get("nextToken")
-                if not next_token:
+                ahead = reader.submit(self.read_page, next_token) if next_token else None
+                outcome = self.process_results(pool, results, offset, indexes, details)
+                if outcome != "done" or ahead is None:
                     break
                 token, offset = next_token, 0
                 if self.out_of_time():
                     outcome = 0
                     break
-                page = self.read(
-                    partial(
-                        self.registry.get_preview_page,
-                        self.repo,
-                        next_token=token,
-                        page_size=self.limits.page_size,
-                    )
-                )
+                page, details = ahead.result()
                 if page.get("status") != "COMPLETE":
                     # The preview expired (or was replaced) between two pages: its remaining
                     # results are gone, not finished. The continuation restarts the preview.
@@ -499,6 +535,7 @@ class _Run:
             failed = exc.error
         finally:
             pool.shutdown(wait=True)
+            reader.shutdown(wait=True, cancel_futures=True)
         next_invocation = self.cursor.invocation + 1
         if failed is not None:
             return self.checkpoint(
@@ -603,7 +640,7 @@ def archive_candidates(
     queue: ContinuationQueue,
     remaining_ms: Callable[[], int],
     limits: WorkerLimits,
-    bucket: TokenBucket | None = None,
+    bucket: CallPacer | None = None,
     delivery_id: str | None = None,
 ) -> RepositoryResult:
     """Archive (or, in a dry run, report) one repository's safe preview candidates.
@@ -611,7 +648,7 @@ def archive_candidates(
     ``delivery_id`` (the SQS message id) makes a redelivered message a no-op once one delivery
     completed. Raises ``PreviewNotReady`` when the message should be retried later.
     """
-    return _Run(
+    run = _Run(
         message,
         registry=registry,
         store=store,
@@ -620,4 +657,8 @@ def archive_candidates(
         limits=limits,
         bucket=bucket,
         delivery_id=delivery_id,
-    ).run()
+    )
+    try:
+        return run.run()
+    finally:
+        run.bucket.release()  # the rest of a leased window goes back to the other workers

@@ -1,0 +1,197 @@
+"""One archive rate for the whole account, shared by every worker: a lease schedule in DynamoDB.
+
+ECR's UpdateImageStorageClass limit is per account and region, but the archive workers cannot
+see each other. Giving each worker ``ArchiveMaxTps / WorkerMaxConcurrency`` keeps the account
+under the limit, but a repository that one worker handles alone (the monorepo holding most
+candidates, the tail of every run) then runs at a fraction of the rate.
+
+Instead the workers share one *schedule* (a generic cell rate algorithm). A single item in the
+state table, ``archive-rate#<registry>``, holds ``tat``: the moment the account's schedule is
+next free, in epoch seconds. A worker that needs ``n`` calls leases ``n / rate`` seconds of it in
+one UpdateItem, and gets a window that no other worker holds:
+
+- busy schedule (``tat`` in the future): ``ADD tat :d`` returns the new end; the window is
+  ``[end - d, end)``;
+- idle schedule (``tat`` in the past): a conditional ``SET tat = :now + :d`` starts the window
+  now, so time nobody used is not handed out late, all at once.
+
+Inside its window the worker spaces its calls ``1 / rate`` apart; a call that comes late takes
+the next free point and never squeezes two calls together, so the account's calls over any
+interval stay within ``rate * interval`` plus one call per window edge. Leases are sized by
+demand (the calls a page is about to make, at most ``lease_seconds`` of the schedule), so a
+lease costs one DynamoDB write per ~100 archive calls at the usual rates.
+
+Failure modes:
+
+- a worker that dies (or runs out of time) with part of a window unused leaves only that time
+  unused: the schedule moves on, nothing waits for it, and no other worker can overrun;
+- a worker that finishes early gives the rest of its window back if nobody leased after it
+  (``give_back``: a conditional SET on ``tat == our end``);
+- a ``tat`` implausibly far ahead (a clock jump, a hand edit) is reset after ``max_wait``
+  instead of putting every worker to sleep.
+
+Clocks: windows are wall-clock (Lambda hosts keep NTP time; milliseconds of skew cost
+milliseconds of rate).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ecr_archiver.observability import logger
+
+KEY_PREFIX = "archive-rate"
+#: Calls this close to a window's end still fit (float dust from leases summed in DynamoDB).
+_EPSILON = 1e-6
+
+
+class CallPacer(Protocol):
+    """What the worker needs from a rate limiter (:class:`AccountRate` or ``TokenBucket``)."""
+
+    def reserve(self, calls: int) -> None:
+        """Announce how many calls are about to be made (a sizing hint; may be ignored)."""
+
+    def acquire(self) -> None:
+        """Block until this caller may make one call."""
+
+    def release(self) -> None:
+        """No more calls for now: hand back what was reserved and not used."""
+
+
+class LeaseSchedule(Protocol):
+    """The account's schedule item (``ecr_archiver.adapters.dynamodb.StateTable`` in production)."""
+
+    def lease_busy(self, key: str, *, seconds: float) -> float:
+        """``ADD tat :seconds``; returns the new ``tat``."""
+
+    def lease_idle(self, key: str, *, now: float, seconds: float, at_most: float) -> float | None:
+        """``SET tat = now + seconds`` if ``tat`` is missing or ``<= at_most``; ``None`` if not."""
+
+    def give_back(self, key: str, *, end: float, until: float) -> bool:
+        """``SET tat = until`` if ``tat == end`` (nobody leased after us)."""
+
+
+@dataclass
+class _Window:
+    next_at: float = 0.0
+    end: float = 0.0
+
+
+@dataclass
+class LeaseStats:
+    leases: int = 0
+    schedule_calls: int = 0
+    given_back: float = 0.0
+    resets: int = 0
+
+
+class AccountRate:
+    """A :class:`CallPacer` whose windows come from the account-wide :class:`LeaseSchedule`.
+
+    Thread-safe: one instance per execution environment, shared by the archive threads.
+    """
+
+    def __init__(
+        self,
+        schedule: LeaseSchedule,
+        *,
+        registry_id: str,
+        rate: float,
+        lease_seconds: float = 1.0,
+        max_wait: float = 60.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        if lease_seconds <= 0:
+            raise ValueError("lease_seconds must be positive")
+        self.key = f"{KEY_PREFIX}#{registry_id}"
+        self.rate = rate
+        self.interval = 1.0 / rate
+        self.lease_seconds = lease_seconds
+        self.max_wait = max_wait
+        self._schedule = schedule
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._window = _Window()
+        self._demand = 0
+        #: Did the last lease find the schedule busy? Decides which write to try first.
+        self._contended = False
+        self.stats = LeaseStats()
+
+    # -- CallPacer ---------------------------------------------------------------------
+    def reserve(self, calls: int) -> None:
+        with self._lock:
+            self._demand = max(0, calls)
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock()
+            at = max(self._window.next_at, now)
+            if at + self.interval > self._window.end + _EPSILON:
+                self._lease(now)
+                at = max(self._window.next_at, self._clock())
+            self._window.next_at = at + self.interval
+            self._demand = max(0, self._demand - 1)
+        wait = at - self._clock()
+        if wait > 0:
+            self._sleep(wait)
+
+    def release(self) -> None:
+        with self._lock:
+            self._demand = 0
+            window = self._window
+            start = max(window.next_at, self._clock())
+            if window.end - start < self.interval:
+                return
+            self.stats.schedule_calls += 1
+            if self._schedule.give_back(self.key, end=window.end, until=start):
+                self.stats.given_back += window.end - start
+            self._window = _Window()
+
+    # -- leasing (under the lock) ----------------------------------------------------------
+    def _lease_length(self) -> float:
+        wanted = max(1, self._demand) * self.interval
+        return min(self.lease_seconds, max(self.interval, wanted))
+
+    def _lease(self, now: float) -> None:
+        seconds = self._lease_length()
+        start, end = self._busy(seconds) if self._contended else self._idle(now, seconds)
+        if end - max(start, now) < self.interval - _EPSILON:
+            # Busy guessed but the schedule had lagged into the past (or idle guessed wrong the
+            # other way round): start it now instead.
+            start, end = self._idle(now, seconds)
+        if start - now > self.max_wait:
+            start, end = self._reset(now, seconds, start)
+        self.stats.leases += 1
+        self._window = _Window(next_at=max(start, now), end=end)
+
+    def _busy(self, seconds: float) -> tuple[float, float]:
+        self.stats.schedule_calls += 1
+        end = self._schedule.lease_busy(self.key, seconds=seconds)
+        self._contended = True
+        return end - seconds, end
+
+    def _idle(self, now: float, seconds: float) -> tuple[float, float]:
+        self.stats.schedule_calls += 1
+        end = self._schedule.lease_idle(self.key, now=now, seconds=seconds, at_most=now)
+        if end is not None:
+            self._contended = False
+            return now, end
+        return self._busy(seconds)
+
+    def _reset(self, now: float, seconds: float, start: float) -> tuple[float, float]:
+        logger.warning(
+            "archive rate schedule is implausibly far ahead; resetting it",
+            extra={"key": self.key, "ahead_seconds": round(start - now, 3)},
+        )
+        self.stats.resets += 1
+        self.stats.schedule_calls += 1
+        end = self._schedule.lease_idle(self.key, now=now, seconds=seconds, at_most=start + seconds)
+        return (now, end) if end is not None else self._busy(seconds)
