@@ -8,11 +8,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ecr_archiver.adapters.dynamodb import StateTable
 from ecr_archiver.adapters.ecr import EcrRegistry
 from ecr_archiver.adapters.s3 import ObjectStore
 from ecr_archiver.adapters.sqs import WorkQueue
+from ecr_archiver.archiving.deliveries import DeliveryInProgress, PowertoolsDeliveries
 from ecr_archiver.archiving.errors import PreviewNotReady
-from ecr_archiver.archiving.models import WorkMessage
+from ecr_archiver.archiving.limiter import AccountRate, CallPacer
+from ecr_archiver.archiving.models import RepositoryResult, WorkMessage
 from ecr_archiver.archiving.ratelimit import TokenBucket
 from ecr_archiver.archiving.settings import WorkerSettings
 from ecr_archiver.archiving.worker import WorkerLimits, archive_candidates
@@ -21,20 +24,63 @@ from ecr_archiver.settings import load_settings
 
 SETTINGS = load_settings(WorkerSettings)
 LIMITS = WorkerLimits(
-    max_tps=SETTINGS.instance_max_tps,
+    max_tps=SETTINGS.archive_max_tps if SETTINGS.shared_rate else SETTINGS.instance_max_tps,
     concurrency=SETTINGS.archive_concurrency,
     safety_margin_ms=SETTINGS.time_budget_margin_seconds * 1000,
     force_dry_run=SETTINGS.dry_run,
 )
-# One bucket for the execution environment, shared by warm invocations: it starts at one token and
-# saves up at most a quarter second of calls while the worker is between repositories, so the
-# round trips around each repository (preview page, DescribeImages, report, next message) do not
-# cost archive throughput. The sustained rate stays this instance's share (see ratelimit.py).
-BUCKET = TokenBucket(LIMITS.max_tps, burst=LIMITS.max_tps * 0.25, initial=1.0)
+#: A delivery that found another worker running the same message is retried this soon.
+DUPLICATE_RETRY_SECONDS = 30
+
+
+def _pacer_and_deliveries() -> tuple[CallPacer, PowertoolsDeliveries | None]:
+    """One pacer for the execution environment, shared by warm invocations.
+
+    With the stack's state table: the account-wide lease schedule (every worker together stays
+    at ARCHIVE_MAX_TPS) and Powertools Idempotency per delivery. Without one (local runs): this
+    instance's share of the rate in a token bucket that saves up a quarter second of calls
+    between repositories, and the worker's own redelivery marker.
+    """
+    if SETTINGS.state_table_name is None:
+        return TokenBucket(LIMITS.max_tps, burst=LIMITS.max_tps * 0.25, initial=1.0), None
+    table = StateTable(SETTINGS.state_table_name)
+    rate = AccountRate(
+        table,
+        registry_id=str(SETTINGS.registry_id),
+        rate=LIMITS.max_tps,
+        lease_seconds=SETTINGS.rate_lease_seconds,
+    )
+    return rate, PowertoolsDeliveries(table.idempotency_store())
+
+
+BUCKET, DELIVERIES = _pacer_and_deliveries()
 # With BatchSize 1 every failure is an "entire batch" failure: report it as a batch item failure
 # instead of failing the invocation (the message is retried either way; the Errors alarm stays
 # for real crashes).
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def _archive_once(
+    message: WorkMessage, record: SQSRecord, context: LambdaContext, queue: WorkQueue
+) -> RepositoryResult:
+    """Run the worker once per delivery: Powertools Idempotency, or the worker's own marker."""
+
+    def work() -> RepositoryResult:
+        return archive_candidates(
+            message,
+            registry=EcrRegistry(),
+            store=ObjectStore(SETTINGS.report_bucket),
+            queue=queue,
+            remaining_ms=context.get_remaining_time_in_millis,
+            limits=LIMITS,
+            bucket=BUCKET,
+            delivery_id=record.message_id if DELIVERIES is None else None,
+        )
+
+    if DELIVERIES is None:
+        return work()
+    DELIVERIES.register_lambda_context(context)
+    return DELIVERIES(record.message_id, work)
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
@@ -42,16 +88,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str
     logger.append_keys(run_id=message.run_id, repository=message.repository)
     queue = WorkQueue(SETTINGS.work_queue_url)
     try:
-        result = archive_candidates(
-            message,
-            registry=EcrRegistry(),
-            store=ObjectStore(SETTINGS.report_bucket),
-            queue=queue,
-            remaining_ms=lambda_context.get_remaining_time_in_millis,
-            limits=LIMITS,
-            bucket=BUCKET,
-            delivery_id=record.message_id,
-        )
+        result = _archive_once(message, record, lambda_context, queue)
     except Exception as exc:
         # The one place a failed message is explained. SQS retries it and, after the queue's
         # maxReceiveCount, moves it to the dead-letter queue: the last such line says why.
@@ -66,6 +103,9 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str
         if isinstance(exc, PreviewNotReady):
             # "Not ready" is retried after a short wait, not the full visibility timeout.
             queue.change_visibility(record.receipt_handle, SETTINGS.preview_retry_seconds)
+        elif isinstance(exc, DeliveryInProgress):
+            # The other delivery finishes the work; by the next receive this one finds its result.
+            queue.change_visibility(record.receipt_handle, DUPLICATE_RETRY_SECONDS)
         raise
     return result.model_dump(mode="json", by_alias=True)
 

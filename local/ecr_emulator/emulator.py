@@ -63,6 +63,31 @@ class Emulator:
     def throttled(self) -> Counter[str]:
         return STATE.throttled
 
+    def call_times(self, operation: str) -> list[float]:
+        """When each ``operation`` call arrived since the last reset (``time.monotonic``, sorted)."""
+        with STATE.lock:
+            return sorted(STATE.call_times.get(operation, ()))
+
+    def calls_per_second(self, operation: str) -> list[int]:
+        """The per-second call log: ``operation`` calls in each whole second since the first one."""
+        times = self.call_times(operation)
+        if not times:
+            return []
+        counts = [0] * (int(times[-1] - times[0]) + 1)
+        for t in times:
+            counts[int(t - times[0])] += 1
+        return counts
+
+    def busiest_window(self, operation: str, seconds: float) -> int:
+        """The most ``operation`` calls that arrived within any ``seconds``-long sliding window."""
+        times = self.call_times(operation)
+        most, start = 0, 0
+        for end, t in enumerate(times):
+            while t - times[start] >= seconds:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
     @property
     def principals(self) -> dict[str, str]:
         return STATE.principals

@@ -214,9 +214,10 @@ def call_action(self: BaseResponse) -> Any:
                 headers["status"] = str(status_for(fault.error_code))
                 headers["x-amzn-ErrorType"] = fault.error_code
                 return status_for(fault.error_code), headers, body
-    if self.service_name == "ecr":
-        # The server answers on many threads and the registry indexes are not thread-safe:
-        # ECR calls run one at a time (after their injected latency, which stays concurrent).
+    if self.service_name in ("ecr", "dynamodb"):
+        # The server answers on many threads and neither the registry indexes nor moto's
+        # DynamoDB updates are thread-safe: these calls run one at a time (after their injected
+        # latency, which stays concurrent), so a conditional or ADD update is atomic as in AWS.
         with STATE.lock:
             return _ORIGINAL["call_action"](self)
     return _ORIGINAL["call_action"](self)

@@ -8,7 +8,8 @@ live here, in one object that ``reset()`` restores to its defaults.
 from __future__ import annotations
 
 import threading
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -41,6 +42,8 @@ class EmulatorState:
         self.settings = EmulatorSettings()
         self.faults = FaultInjector()
         self.calls: Counter[str] = Counter()
+        #: When each call arrived (``time.monotonic``), per counted operation: the per-second log.
+        self.call_times: dict[str, list[float]] = defaultdict(list)
         self.principals: dict[str, str] = {}
         #: Repositories (account, region, name) whose next preview ends FAILED.
         self.failing_previews: set[tuple[str, str, str]] = set()
@@ -52,10 +55,12 @@ class EmulatorState:
     def count_call(self, key: str) -> None:
         with self.lock:
             self.calls[key] += 1
+            self.call_times[key].append(time.monotonic())
 
     def reset_calls(self) -> None:
         with self.lock:
             self.calls.clear()
+            self.call_times.clear()
             self.faults.throttled.clear()
 
     def reset(self) -> None:
@@ -66,6 +71,7 @@ class EmulatorState:
             self.settings.preview_expires_after = timedelta(hours=1)
             self.faults.reset()
             self.calls.clear()
+            self.call_times.clear()
             self.principals.clear()
             self.failing_previews.clear()
 

@@ -57,6 +57,14 @@ class Stack:
         self.bucket = "reports"
         self.s3.create_bucket(Bucket=self.bucket)
         self.set_config(DEFAULT_CONFIG)
+        self.dynamodb = boto3.client("dynamodb", region_name=REGION)
+        self.state_table = "state"
+        self.dynamodb.create_table(
+            TableName=self.state_table,
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         env = {
             "CONFIG_PARAMETER_NAME": CONFIG_NAME,
             "WORK_QUEUE_URL": self.queue_url,
@@ -67,6 +75,9 @@ class Stack:
             "ARCHIVE_CONCURRENCY": "4",
             "TIME_BUDGET_MARGIN_SECONDS": "5",
             "PREVIEW_RETRY_SECONDS": "0",
+            # As deployed: the account-wide rate schedule and once-per-delivery records.
+            "STATE_TABLE_NAME": "state",
+            "REGISTRY_ID": ACCOUNT,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_PARAMETERS_MAX_AGE": "0",
         }

@@ -82,3 +82,18 @@ def test_workers_share_the_account_wide_archive_rate():
     env = {"WORK_QUEUE_URL": "q", "REPORT_BUCKET": "bucket", "ARCHIVE_MAX_TPS": "20"}
     assert load_settings(WorkerSettings, env).instance_max_tps == 20
     assert load_settings(WorkerSettings, {**env, "WORKER_MAX_CONCURRENCY": "4"}).instance_max_tps == 5
+
+
+def test_the_shared_rate_schedule_needs_the_registry_it_belongs_to():
+    import pytest
+
+    from ecr_archiver.archiving.settings import WorkerSettings
+    from ecr_archiver.errors import SettingsInvalid
+    from ecr_archiver.settings import load_settings
+
+    env = {"WORK_QUEUE_URL": "q", "REPORT_BUCKET": "bucket", "STATE_TABLE_NAME": "state"}
+    with pytest.raises(SettingsInvalid, match="REGISTRY_ID"):
+        load_settings(WorkerSettings, env)
+    settings = load_settings(WorkerSettings, {**env, "REGISTRY_ID": "123456789012"})
+    assert settings.shared_rate
+    assert not load_settings(WorkerSettings, {"WORK_QUEUE_URL": "q", "REPORT_BUCKET": "bucket"}).shared_rate

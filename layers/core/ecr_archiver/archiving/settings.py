@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ecr_archiver.settings import EnvSettings
 
@@ -37,11 +37,32 @@ class WorkerSettings(EnvSettings):
     #: Visibility timeout given to a message whose preview is not ready yet.
     preview_retry_seconds: int = Field(default=60, alias="PREVIEW_RETRY_SECONDS", ge=0, le=43_200)
 
+    #: The stack's state table: the account-wide archive rate schedule and the delivery records.
+    #: Unset (local runs), each instance takes an equal share of the rate and redeliveries are
+    #: recognised by a marker in the report bucket.
+    state_table_name: str | None = Field(default=None, alias="STATE_TABLE_NAME", min_length=3)
+    #: The registry (account id) whose rate the schedule shares.
+    registry_id: str | None = Field(default=None, alias="REGISTRY_ID", pattern=r"^[0-9]{12}$")
+    #: Longest stretch of the schedule one lease takes (demand decides below it).
+    rate_lease_seconds: float = Field(default=1.0, alias="ARCHIVE_RATE_LEASE_SECONDS", gt=0, le=10)
+
     @property
     def instance_max_tps(self) -> float:
-        """This instance's share of the account-wide rate.
+        """This instance's share of the account-wide rate when there is no shared schedule.
 
-        Workers cannot see each other, so each takes an equal share: with every worker busy the
+        Workers that cannot see each other each take an equal share: with every worker busy the
         account stays at ARCHIVE_MAX_TPS instead of N times it (and throttled retries).
         """
         return self.archive_max_tps / self.worker_max_concurrency
+
+    @model_validator(mode="after")
+    def _schedule_needs_registry(self) -> WorkerSettings:
+        if self.state_table_name is not None and self.registry_id is None:
+            raise ValueError(
+                "REGISTRY_ID (the account id whose archive rate is shared) is required with STATE_TABLE_NAME"
+            )
+        return self
+
+    @property
+    def shared_rate(self) -> bool:
+        return self.state_table_name is not None
