@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
 CONFIG_NAME = "/ecr-archiver/config"
 BUCKET = "bench-reports"
+STATE_TABLE = "bench-state"
+ACCOUNT = "123456789012"
 #: The template's archive_images timeout and margin; the harness scales both by ``time_scale``.
 LAMBDA_TIMEOUT_MS = 900_000
 LAMBDA_MARGIN_MS = 60_000
@@ -47,14 +49,29 @@ class Scenario:
     worker_tps: float | None = None
     concurrency: int = 8
     label: str = ""
+    #: Archive workers running at once (the template's WorkerMaxConcurrency), each its own process.
+    workers: int = 1
+    #: Candidates per repository; ``None``: ``candidates`` split evenly over ``repositories``.
+    per_repository: tuple[int, ...] | None = None
+    #: What the rows call the registry's shape (``uniform``, ``skewed``, ``single``).
+    shape: str = "uniform"
 
     @property
     def ideal_seconds(self) -> float:
         return self.candidates / self.tps
 
+    def split(self) -> list[int]:
+        return list(self.per_repository) if self.per_repository else split(self.candidates, self.repositories)
+
     @property
     def name(self) -> str:
         return self.label or f"{self.candidates:,}/{self.repositories:,}"
+
+
+def skewed(total: int, big_share: float = 0.9, small: int = 50) -> tuple[int, ...]:
+    """One repository with ``big_share`` of ``total``, the rest over ``small`` repositories."""
+    big = int(total * big_share)
+    return (big, *split(total - big, small))
 
 
 def split(total: int, parts: int) -> list[int]:
@@ -97,6 +114,9 @@ def _subprocess_env(url: str, scenario: Scenario, queue_url: str) -> dict[str, s
             "PREVIEW_RETRY_SECONDS": "0",
             "ARCHIVE_MAX_TPS": str(scenario.worker_tps or scenario.tps),
             "ARCHIVE_CONCURRENCY": str(scenario.concurrency),
+            "WORKER_MAX_CONCURRENCY": str(scenario.workers),
+            "STATE_TABLE_NAME": STATE_TABLE,
+            "REGISTRY_ID": ACCOUNT,
             "TIME_BUDGET_MARGIN_SECONDS": "60",
             "POWERTOOLS_SERVICE_NAME": "ecr-archiver",
             "POWERTOOLS_METRICS_NAMESPACE": "ECRArchiver",
@@ -126,6 +146,40 @@ def _run_sim(role: str, env: dict[str, str], workdir: Path, *extra: str) -> dict
     return result
 
 
+def _run_sims(count: int, env: dict[str, str], workdir: Path, *extra: str) -> list[dict[str, Any]]:
+    """``count`` archive workers at once, each a separate process, all on the one queue."""
+    procs = []
+    for n in range(count):
+        out, err = workdir / f"work-{n}.json", workdir / f"work-{n}.stderr"
+        cmd = [sys.executable, "-m", "benchmarks.lambda_sim", "work", "--out", str(out), *extra]
+        with err.open("w") as stderr:
+            procs.append(
+                (subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr), out, err)
+            )
+    results = []
+    for proc, out, err in procs:
+        if proc.wait() != 0:
+            raise RuntimeError(f"worker subprocess failed ({proc.returncode}): {err.read_text()[-2000:]}")
+        results.append(json.loads(out.read_text()))
+    return results
+
+
+def _merge_workers(workers: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "seconds": max(w["seconds"] for w in workers),
+        "invocations": sum(w["invocations"] for w in workers),
+        "failures": sum(w["failures"] for w in workers),
+        "overruns": sum(w["overruns"] for w in workers),
+        "worst_overrun_ms": max(w["worst_overrun_ms"] for w in workers),
+        "rss_warm_mib": max(w["rss_warm_mib"] for w in workers),
+        "peak_rss_mib": max(w["peak_rss_mib"] for w in workers),
+        "schedule_calls": sum(w.get("schedule_calls", 0) for w in workers),
+        "leases": sum(w.get("leases", 0) for w in workers),
+        "dropped_seconds": sum(w.get("dropped_seconds", 0.0) for w in workers),
+        "per_worker_invocations": [w["invocations"] for w in workers],
+    }
+
+
 def _report_records(s3: Any) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="reports/"):
@@ -149,7 +203,7 @@ def run_scenario(scenario: Scenario, workdir: Path, *, log: Any = print) -> dict
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     workdir.mkdir(parents=True, exist_ok=True)
-    per_repo = split(scenario.candidates, scenario.repositories)
+    per_repo = scenario.split()
     with emulated_aws(region=REGION) as emu:
         url, stop = start_in_thread(region=REGION)
         try:
@@ -161,6 +215,12 @@ def run_scenario(scenario: Scenario, workdir: Path, *, log: Any = print) -> dict
                 "QueueUrl"
             ]
             s3.create_bucket(Bucket=BUCKET)
+            boto3.client("dynamodb", region_name=REGION).create_table(
+                TableName=STATE_TABLE,
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
 
             started = time.perf_counter()
             old = emu.clock.now() - timedelta(days=200)
@@ -171,10 +231,7 @@ def run_scenario(scenario: Scenario, workdir: Path, *, log: Any = print) -> dict
                     tags = [f"v{i}"] if i % 4 == 0 else None  # a quarter tagged, none protected
                     digests.append((repo, emu.push_image(repo, tags, pushed_at=old)))
             setup_s = time.perf_counter() - started
-            log(
-                f"  pushed {len(digests):,} images to {scenario.repositories:,} repositories "
-                f"in {setup_s:.1f} s"
-            )
+            log(f"  pushed {len(digests):,} images to {len(per_repo):,} repositories in {setup_s:.1f} s")
 
             emu.faults.set("*", latency=scenario.latency)
             emu.faults.set("UpdateImageStorageClass", latency=scenario.latency, tps=scenario.tps)
@@ -188,11 +245,14 @@ def run_scenario(scenario: Scenario, workdir: Path, *, log: Any = print) -> dict
             emu.reset_calls()
             budget_ms = max(1, int(LAMBDA_TIMEOUT_MS * scenario.time_scale))
             margin_ms = max(1, int(LAMBDA_MARGIN_MS * scenario.time_scale))
-            worked = _run_sim(
-                "work", env, workdir, "--queue-url", queue_url, "--budget-ms", str(budget_ms),
+            worked = _merge_workers(_run_sims(
+                scenario.workers, env, workdir, "--queue-url", queue_url, "--budget-ms", str(budget_ms),
                 "--margin-ms", str(margin_ms),
-            )  # fmt: skip
+            ))  # fmt: skip
             work_calls, work_throttled = Counter(emu.calls), Counter(emu.throttled)
+            update_times = emu.call_times("UpdateImageStorageClass")
+            per_second = emu.calls_per_second("UpdateImageStorageClass")
+            busiest_10s = emu.busiest_window("UpdateImageStorageClass", 10.0)
             emu.faults.clear()
             log(f"  archived in {worked['seconds']:.1f} s over {worked['invocations']:,} invocations")
 
@@ -212,6 +272,26 @@ def run_scenario(scenario: Scenario, workdir: Path, *, log: Any = print) -> dict
     ecr_throttled = sum(n for op, n in work_throttled.items() if ":" not in op)
     plan_ecr_throttled = sum(n for op, n in plan_throttled.items() if ":" not in op)
     archived = outcomes.get("ARCHIVED", 0)
+    span = update_times[-1] - update_times[0] if len(update_times) > 1 else 0.0
+    window = min(10.0, span) if span else 10.0
+    rate_calls = updates + worked["schedule_calls"]
+    rate = {
+        # The archive calls alone: from the first UpdateImageStorageClass to the last, against the
+        # ideal (candidates - 1) / TPS between them. Worker start-up and the final report are not in it.
+        "archive_span_seconds": span,
+        "efficiency": ((scenario.candidates - 1) / scenario.tps) / span if span else 0.0,
+        "busiest_10s_calls": busiest_10s,
+        "busiest_10s_vs_cap": busiest_10s / (scenario.tps * window),
+        "busiest_second": max(per_second) if per_second else 0,
+        "schedule_calls": worked["schedule_calls"],
+        "leases": worked["leases"],
+        "dropped_seconds": worked["dropped_seconds"],
+        "per_second": per_second,
+        # Every call the rate design makes per archived image: archive calls (throttled retries
+        # included) plus the schedule's DynamoDB writes.
+        "design_calls_per_image": rate_calls / scenario.candidates if scenario.candidates else 0.0,
+        "dynamodb_calls": {op: n for op, n in sorted(work_calls.items()) if op.startswith("dynamodb:")},
+    }
     checks = {
         "all_archived": statuses.get("ARCHIVED", 0) == scenario.candidates,
         "successful_updates_equal_candidates": updates - throttled_updates == scenario.candidates,
@@ -242,6 +322,7 @@ def run_scenario(scenario: Scenario, workdir: Path, *, log: Any = print) -> dict
         "archived": archived,
         "ideal_seconds": scenario.ideal_seconds,
         "efficiency": scenario.ideal_seconds / worked["seconds"] if worked["seconds"] else 0.0,
+        "rate": rate,
         # Calls that did something: throttled rejections are retries, not work.
         "ecr_calls_per_image": (ecr_work_total - ecr_throttled) / archived if archived else 0.0,
         "ecr_calls_per_image_with_plan": (

@@ -110,6 +110,19 @@ def plan() -> dict[str, Any]:
     }
 
 
+def _queue_drained(sqs: Any, queue_url: str) -> bool:
+    """Nothing visible and nothing in flight: no worker can still enqueue a continuation."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    return all(int(attributes[name]) == 0 for name in attributes)
+
+
 def work(queue_url: str, budget_ms: int, margin_ms: int, max_invocations: int) -> dict[str, Any]:
     import boto3
 
@@ -125,7 +138,10 @@ def work(queue_url: str, budget_ms: int, margin_ms: int, max_invocations: int) -
     while invocations < max_invocations:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1).get("Messages", [])
         if not messages:
-            break
+            if _queue_drained(sqs, queue_url):
+                break
+            time.sleep(0.05)  # another worker holds a message and may enqueue its continuation
+            continue
         message = messages[0]
         context = FakeContext(budget_ms=budget_ms)
         response = handler.lambda_handler(_sqs_event(message), context)
@@ -139,8 +155,12 @@ def work(queue_url: str, budget_ms: int, margin_ms: int, max_invocations: int) -
         else:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     seconds = time.perf_counter() - started
+    stats = getattr(handler.BUCKET, "stats", None)
     return {
         "seconds": seconds,
+        "schedule_calls": stats.schedule_calls if stats else 0,
+        "leases": stats.leases if stats else 0,
+        "dropped_seconds": stats.dropped_seconds if stats else 0.0,
         "invocations": invocations,
         "failures": failures,
         "overruns": overruns,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import coldstart
-from benchmarks.archive import Scenario, run_scenario
+from benchmarks.archive import Scenario, run_scenario, skewed
 from benchmarks.inuse import run_inuse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +61,34 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
         Scenario(10_000, 100, tps=args.tps_10k or 100.0, latency=lat, time_scale=args.time_scale),
         continuation,
     ]
+
+
+def rate_scenarios(args: argparse.Namespace) -> list[Scenario]:
+    """The account-wide rate rows: several workers, one emulator, ArchiveMaxTps = the emulator's cap."""
+    common: dict[str, Any] = {
+        "tps": args.rate_tps,
+        "latency": args.rate_latency,
+        "time_scale": args.rate_time_scale,
+    }
+    rows = [
+        Scenario(10_000, 100, workers=w, shape="uniform", label=f"uniform 10k/100, {w} workers", **common)
+        for w in (2, 5)
+    ]
+    rows += [
+        Scenario(
+            10_000,
+            51,
+            workers=w,
+            shape="skewed",
+            per_repository=skewed(10_000),
+            label=f"skewed 10k (9,000 in one + 50), {w} workers",
+            **common,
+        )
+        for w in (2, 5)
+    ]
+    if args.full:
+        rows.append(Scenario(100_000, 1, workers=2, shape="single", label="single 100k, 2 workers", **common))
+    return rows
 
 
 def machine() -> dict[str, str]:
@@ -117,13 +145,17 @@ def _fmt_calls(calls: dict[str, int]) -> str:
     return ", ".join(f"{short.get(op, op)} {n:,}" for op, n in calls.items())
 
 
-def plot(results: list[dict[str, Any]], path: Path) -> None:
+def plot(results: list[dict[str, Any]], path: Path, rate_rows: list[dict[str, Any]] | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+    if rate_rows:
+        fig, (ax, bars) = plt.subplots(1, 2, figsize=(14, 5.5), dpi=110, width_ratios=[1.2, 1])
+        _rate_bars(bars, rate_rows)
+    else:
+        fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
     by_tps: dict[float, list[dict[str, Any]]] = {}
     for r in results:
         if "continuation" in r["scenario"]["label"]:
@@ -161,6 +193,70 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _rate_section(rows: list[dict[str, Any]], args: dict[str, Any]) -> list[str]:
+    if not rows:
+        return []
+    lines = [
+        "## One account-wide rate",
+        "",
+        f"Reproduce: `python -m benchmarks.run {'--full' if args['full'] else '--quick'}` (`make bench`; "
+        "the single-repository 100k row needs `make bench-full`). Several archive workers run at "
+        "once, each its own process with its own Lambda-like context and warm module, all "
+        "receiving from one work queue and calling one emulator server, as SQS runs them "
+        f"(`WorkerMaxConcurrency` = the workers column). `ArchiveMaxTps` = the emulator's cap "
+        f"({args['rate_tps']:g} TPS), {args['rate_latency'] * 1000:g} ms latency on every ECR call, "
+        f"time scale {args['rate_time_scale']:g}. The workers share the rate through the lease "
+        "schedule in the state table (`archiving/limiter.py`), on the emulator's DynamoDB.",
+        "",
+        "| registry | workers | ideal s | archive span s | efficiency | busiest 10 s / cap | "
+        "busiest second | throttled | leases (schedule writes) | design calls / image | "
+        "ECR calls / image | invocations per worker | exactly once |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        s, w, rate = r["scenario"], r["work"], r["rate"]
+        lines.append(
+            f"| {s['name']} | {s['workers']} | {(s['candidates'] - 1) / s['tps']:.0f} | "
+            f"{rate['archive_span_seconds']:.1f} | **{rate['efficiency']:.3f}** | "
+            f"{rate['busiest_10s_vs_cap']:.3f} | {rate['busiest_second']} | {w['ecr_throttled']:,} | "
+            f"{rate['leases']:,} ({rate['schedule_calls']:,}) | **{rate['design_calls_per_image']:.4f}** | "
+            f"{r['ecr_calls_per_image']:.4f} | {', '.join(str(n) for n in w['per_worker_invocations'])} | "
+            f"{_ok(r['ok'])} |"
+        )
+    lines += [
+        "",
+        "Columns: *archive span* runs from the first UpdateImageStorageClass the emulator received "
+        "to the last (its per-second call log); *efficiency* = (candidates - 1) / TPS over that span, "
+        "so worker start-up and the planner are not in it (the wall time with start-up is in "
+        "`.work/results.json`). *Busiest 10 s / cap*: the most archive calls in any sliding 10-second "
+        "window, over 10 x the cap. *Design calls / image*: every call the rate design makes per "
+        "archived image, archive calls (throttled retries included) plus the schedule's DynamoDB "
+        "writes. The once-per-delivery records (Powertools Idempotency: one PutItem and one "
+        "UpdateItem per work message) are reliability, not rate, and are counted in "
+        "`.work/results.json` (`rate.dynamodb_calls`). *ECR calls / image* is the worker's ECR "
+        "calls per archived image, as in the throughput table.",
+        "",
+    ]
+    return lines
+
+
+def _rate_bars(ax: Any, rows: list[dict[str, Any]]) -> None:
+    names = [
+        f"{s['shape']}\n{s['candidates'] // 1000}k, {s['workers']} workers"
+        for s in (r["scenario"] for r in rows)
+    ]
+    values = [r["rate"]["efficiency"] for r in rows]
+    ax.bar(range(len(rows)), values, color="tab:blue")
+    ax.axhline(0.95, color="tab:red", linestyle="--", label="target 0.95")
+    for i, v in enumerate(values):
+        ax.annotate(f"{v:.3f}", (i, v), textcoords="offset points", xytext=(0, 4), ha="center", fontsize=9)
+    ax.set_xticks(range(len(rows)), names, fontsize=8)
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("efficiency (ideal / archive span)")
+    ax.set_title(f"one account-wide rate: several workers at {rows[0]['scenario']['tps']:g} TPS")
+    ax.legend(loc="lower right", fontsize=9)
 
 
 def write_results(data: dict[str, Any], path: Path) -> None:
@@ -238,8 +334,9 @@ def write_results(data: dict[str, Any], path: Path) -> None:
         "ARCHIVED, successful UpdateImageStorageClass calls = candidates, one ARCHIVED report record "
         "per candidate, no failed record, no invocation past its budget.",
         "",
-        "![archive time vs candidates](throughput.png)",
+        "![archive time vs candidates; efficiency of the rate rows](throughput.png)",
         "",
+        *_rate_section(data.get("rate", []), args),
         "## In-use discovery",
         "",
         f"{inuse['tasks']:,} ECS tasks in {inuse['clusters']} clusters (50 task definitions, "
@@ -306,6 +403,26 @@ def evaluate(data: dict[str, Any]) -> list[tuple[str, str, bool]]:
                     r["efficiency"] >= TARGETS["efficiency"],
                 )
             )
+    for r in data.get("rate", []):
+        name, rate = r["scenario"]["name"], r["rate"]
+        out += [
+            (f"efficiency >= 0.95, {name}", f"{rate['efficiency']:.3f}", rate["efficiency"] >= 0.95),
+            (
+                f"busiest 10 s <= 1.05 x ArchiveMaxTps, {name}",
+                f"{rate['busiest_10s_vs_cap']:.3f}",
+                rate["busiest_10s_vs_cap"] <= 1.05,
+            ),
+            (
+                f"zero throttled calls, {name}",
+                f"{r['work']['ecr_throttled']}",
+                r["work"]["ecr_throttled"] == 0,
+            ),
+            (
+                f"<= 1.03 design calls per archived image, {name}",
+                f"{rate['design_calls_per_image']:.4f}",
+                rate["design_calls_per_image"] <= 1.03 + 1e-9,
+            ),
+        ]
     worst = max(res, key=lambda r: r["ecr_calls_per_image"])
     out.append(
         (
@@ -373,6 +490,10 @@ def main(argv: list[str] | None = None) -> int:
         help="time scale of the continuation run (1.8 s / 0.12 s)",
     )
     parser.add_argument("--tps-continuation", type=float, default=50.0)
+    parser.add_argument("--rate-tps", type=float, default=100.0, help="cap of the rate rows (default 100)")
+    parser.add_argument("--rate-latency", type=float, default=0.050, help="seconds per ECR call, rate rows")
+    parser.add_argument("--rate-time-scale", type=float, default=0.1, help="time scale of the rate rows")
+    parser.add_argument("--rate-only", action="store_true", help="run only the rate rows (then re-render)")
     parser.add_argument("--skip-coldstart", action="store_true")
     parser.add_argument(
         "--report-only",
@@ -384,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report_only:
         data = json.loads((WORK / "results.json").read_text())
         data["notes"] = [NOTES.read_text()] if NOTES.is_file() else []
-        plot(data["archive"], args.out.parent / "throughput.png")
+        plot(data["archive"], args.out.parent / "throughput.png", data.get("rate", []))
         write_results(data, args.out)
         print(f"re-rendered {args.out} from {WORK / 'results.json'}")
         return 0
@@ -393,6 +514,18 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(parents=True, exist_ok=True)
 
     results = []
+    rate_rows = [run_one(scenario) for scenario in rate_scenarios(args)]
+    if args.rate_only:
+        data = json.loads((WORK / "results.json").read_text())
+        data["rate"] = rate_rows
+        data["args"].update({k: v for k, v in vars(args).items() if k.startswith("rate_")})
+        data["targets"] = evaluate(data) if data["coldstart"] else []
+        data["notes"] = [NOTES.read_text()] if NOTES.is_file() else []
+        (WORK / "results.json").write_text(json.dumps(data, indent=2, default=str))
+        plot(data["archive"], args.out.parent / "throughput.png", rate_rows)
+        write_results(data, args.out)
+        print(f"re-rendered {args.out} with new rate rows")
+        return 0 if all(r["ok"] for r in rate_rows) else 1
     for scenario in scenarios(args):
         print(
             f"archive {scenario.name} at {scenario.tps:g} TPS (ideal {scenario.ideal_seconds:.0f} s)",
@@ -425,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": at_start,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "archive": results,
+        "rate": rate_rows,
         "inuse": inuse,
         "coldstart": cold,
         "sizes": coldstart.artifact_sizes(),
@@ -434,12 +568,29 @@ def main(argv: list[str] | None = None) -> int:
     data["targets"] = evaluate(data) if cold else []
     data["notes"] = [NOTES.read_text()] if NOTES.is_file() else []
     (WORK / "results.json").write_text(json.dumps(data, indent=2, default=str))
-    plot(results, args.out.parent / "throughput.png")
+    plot(results, args.out.parent / "throughput.png", rate_rows)
     write_results(data, args.out)
     for name, figure, met in data["targets"]:
         print(f"{'ok ' if met else 'MISS'} {name}: {figure}")
     print(f"wrote {args.out} and {args.out.parent / 'throughput.png'}")
-    return 0 if all(r["ok"] for r in results) else 1
+    return 0 if all(r["ok"] for r in results + rate_rows) else 1
+
+
+def run_one(scenario: Scenario) -> dict[str, Any]:
+    print(
+        f"archive {scenario.name} at {scenario.tps:g} TPS, {scenario.workers} worker(s) "
+        f"(ideal {scenario.ideal_seconds:.0f} s)",
+        flush=True,
+    )
+    r = run_scenario(scenario, WORK / scenario.name.replace("/", "-").replace(",", "").replace(" ", "-"))
+    print(
+        f"  efficiency {r['efficiency']:.3f} (archive span {r['rate']['efficiency']:.3f}), "
+        f"{r['ecr_calls_per_image']:.4f} ECR calls/image, "
+        f"busiest 10 s {r['rate']['busiest_10s_vs_cap']:.3f} x cap, "
+        f"peak RSS {r['work']['peak_rss_mib']:.1f} MiB, exactly once: {r['ok']}",
+        flush=True,
+    )
+    return r
 
 
 if __name__ == "__main__":

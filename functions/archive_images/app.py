@@ -48,7 +48,9 @@ def _pacer_and_deliveries() -> tuple[CallPacer, PowertoolsDeliveries | None]:
         table,
         registry_id=str(SETTINGS.registry_id),
         rate=LIMITS.max_tps,
-        lease_seconds=SETTINGS.rate_lease_seconds,
+        # At least a preview page of calls per lease: two workers then take whole pages in turn
+        # instead of slicing each other's pages (and finishing, and reading, in step).
+        lease_seconds=max(SETTINGS.rate_lease_seconds, LIMITS.page_size / LIMITS.max_tps),
     )
     return rate, PowertoolsDeliveries(table.idempotency_store())
 

@@ -37,9 +37,9 @@ def test_an_idle_lease_starts_the_schedule_and_a_busy_one_extends_it(table: Stat
 
 def test_a_lease_is_given_back_only_while_nobody_leased_after_it(table: StateTable) -> None:
     table.lease_idle(KEY, now=0.0, seconds=1.0, at_most=0.0)
-    assert table.give_back(KEY, end=1.0, until=0.4)
+    assert table.move_end(KEY, end=1.0, until=0.4)
     table.lease_busy(KEY, seconds=1.0)  # someone leases [0.4, 1.4)
-    assert not table.give_back(KEY, end=0.4, until=0.2)
+    assert not table.move_end(KEY, end=0.4, until=0.2)
     assert table.lease_busy(KEY, seconds=0.1) == pytest.approx(1.5)
 
 

@@ -40,7 +40,7 @@ class MemorySchedule:
             self.tat = now + seconds
             return self.tat
 
-    def give_back(self, key: str, *, end: float, until: float) -> bool:
+    def move_end(self, key: str, *, end: float, until: float) -> bool:
         with self._lock:
             self.calls += 1
             if self.tat != end:
@@ -195,3 +195,36 @@ def test_rate_and_lease_must_be_positive() -> None:
         AccountRate(MemorySchedule(), registry_id="1", rate=0)
     with pytest.raises(ValueError, match="lease_seconds"):
         AccountRate(MemorySchedule(), registry_id="1", rate=1, lease_seconds=0)
+
+
+def test_a_busy_guess_on_a_schedule_gone_idle_gets_the_whole_window_from_now() -> None:
+    schedule = MemorySchedule()
+    schedule.tat = 9.7  # the last lease ended 0.3 s ago
+    worker = Worker(schedule, now=10.0)
+    worker.rate._contended = True
+    worker.rate.reserve(100)
+    for _ in range(100):
+        worker.call()
+    assert worker.rate.stats.leases == 1  # not 70 calls now and a remainder behind the others
+    assert worker.calls[0] == pytest.approx(10.0)
+    assert worker.calls[-1] == pytest.approx(10.99)
+    assert schedule.tat == pytest.approx(11.0)
+
+
+def test_a_window_is_not_moved_when_someone_leased_after_it() -> None:
+    schedule = MemorySchedule()
+    schedule.tat = 9.7
+    worker = Worker(schedule, now=10.0)
+    worker.rate._contended = True
+    original = schedule.lease_busy
+
+    def someone_else_leases_right_after(key: str, *, seconds: float) -> float:
+        end = original(key, seconds=seconds)
+        original(key, seconds=1.0)
+        return end
+
+    schedule.lease_busy = someone_else_leases_right_after  # type: ignore[method-assign]
+    worker.rate.reserve(100)
+    worker.call()
+    assert schedule.tat == pytest.approx(11.7)  # nobody's window was overwritten
+    assert worker.rate._window.end == pytest.approx(10.7)  # what is left of its own

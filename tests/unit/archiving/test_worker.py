@@ -194,7 +194,7 @@ def test_an_image_deleted_before_it_is_described_is_skipped_not_failed(registry,
 def test_an_image_deleted_between_describe_and_archive_is_skipped_not_failed(registry, harness):
     registry.add(FakeImage(digest(1)))
     registry.deleted_after_describe = {digest(1)}
-    result = harness.run(message())
+    result = harness.run(message(), listing_reuse_max=0)  # the page's own DescribeImages
     assert harness.outcome_of(digest(1)) == ("SKIPPED", "IMAGE_NOT_FOUND")
     assert result.totals.failed == 0
 
@@ -208,7 +208,7 @@ def test_an_image_archived_between_describe_and_archive_is_a_failure_with_ecrs_r
         registry.images[digest(1)].status = ImageStatus.ARCHIVED
 
     registry.describe_images_by_digest = describe_then_archive  # type: ignore[method-assign]
-    result = harness.run(message())
+    result = harness.run(message(), listing_reuse_max=0)  # the page's own DescribeImages
     assert harness.outcome_of(digest(1)) == ("FAILED", "ImageStorageClassUpdateNotSupportedException")
     assert result.totals.failed == 1
 
@@ -387,3 +387,19 @@ def test_protected_images_are_counted_in_a_metric_by_reason(registry, harness, c
     blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     protected = {b["Reason"]: b["ImagesProtected"] for b in blobs if "ImagesProtected" in b}
     assert protected == {"PROTECTED_TAG": [2.0], "REFERRER_ARTIFACT": [1.0]}
+
+
+@pytest.mark.parametrize(("reuse_max", "page_reads"), [(1000, 0), (5, 1)])
+def test_a_small_repositorys_listing_serves_as_its_pages_details(registry, harness, reuse_max, page_reads):
+    for n in range(10):
+        registry.add(FakeImage(digest(n), [f"build-{n}"]))
+    original, reads = registry.describe_images_by_digest, []
+
+    def counted(repo, digests):  # type: ignore[no-untyped-def]
+        reads.append(list(digests))
+        return original(repo, reads[-1])
+
+    registry.describe_images_by_digest = counted  # type: ignore[method-assign]
+    result = harness.run(message(), listing_reuse_max=reuse_max)
+    assert len(reads) == page_reads
+    assert result.totals.archived == 10

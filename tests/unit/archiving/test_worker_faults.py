@@ -61,7 +61,7 @@ def run(harness: Harness, delivery_id: str | None = "message-1", **kwargs: Any) 
         store=harness.store,
         queue=harness.queue,
         remaining_ms=Budget(),
-        limits=limits(),
+        limits=limits(listing_reuse_max=0),  # every page reads its own DescribeImages
         bucket=NoWaitBucket(),  # type: ignore[arg-type]
         delivery_id=delivery_id,
     )

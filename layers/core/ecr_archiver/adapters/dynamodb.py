@@ -98,7 +98,7 @@ class StateTable:
             raise
         return float(_number(end))
 
-    def give_back(self, key: str, *, end: float, until: float) -> bool:
+    def move_end(self, key: str, *, end: float, until: float) -> bool:
         try:
             with aws_errors():
                 self._client.update_item(

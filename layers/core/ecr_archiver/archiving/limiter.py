@@ -26,7 +26,11 @@ Failure modes:
 - a worker that dies (or runs out of time) with part of a window unused leaves only that time
   unused: the schedule moves on, nothing waits for it, and no other worker can overrun;
 - a worker that finishes early gives the rest of its window back if nobody leased after it
-  (``give_back``: a conditional SET on ``tat == our end``);
+  (``move_end``: a conditional SET on ``tat == our end``);
+- a busy-guess lease that finds the schedule had gone idle (its window would start in the past)
+  moves its window to start now, with the same conditional SET, so it gets the whole window it
+  asked for instead of a stub, and no worker has to lease a remainder behind the others (which
+  would make workers finish, and wait, in step);
 - a ``tat`` implausibly far ahead (a clock jump, a hand edit) is reset after ``max_wait``
   instead of putting every worker to sleep.
 
@@ -71,8 +75,8 @@ class LeaseSchedule(Protocol):
     def lease_idle(self, key: str, *, now: float, seconds: float, at_most: float) -> float | None:
         """``SET tat = now + seconds`` if ``tat`` is missing or ``<= at_most``; ``None`` if not."""
 
-    def give_back(self, key: str, *, end: float, until: float) -> bool:
-        """``SET tat = until`` if ``tat == end`` (nobody leased after us)."""
+    def move_end(self, key: str, *, end: float, until: float) -> bool:
+        """``SET tat = until`` if ``tat == end`` (nobody leased after us); ``False`` if not."""
 
 
 @dataclass
@@ -87,6 +91,8 @@ class LeaseStats:
     schedule_calls: int = 0
     given_back: float = 0.0
     resets: int = 0
+    #: Leased time this worker was too late to use (it never reaches another worker).
+    dropped_seconds: float = 0.0
 
 
 class AccountRate:
@@ -115,6 +121,9 @@ class AccountRate:
         self.interval = 1.0 / rate
         self.lease_seconds = lease_seconds
         self.max_wait = max_wait
+        #: A call this late still takes its own point (sleep overshoot, a thread switch): the
+        #: window's count holds, and only calls within this interval come closer than 1 / rate.
+        self.late_tolerance = min(0.05, lease_seconds / 10)
         self._schedule = schedule
         self._clock = clock
         self._sleep = sleep
@@ -133,10 +142,13 @@ class AccountRate:
     def acquire(self) -> None:
         with self._lock:
             now = self._clock()
-            at = max(self._window.next_at, now)
+            at = self._window.next_at
+            if at < now - self.late_tolerance:
+                self.stats.dropped_seconds += min(now, self._window.end) - at
+                at = now  # the points missed are dropped, never bunched into a burst
             if at + self.interval > self._window.end + _EPSILON:
                 self._lease(now)
-                at = max(self._window.next_at, self._clock())
+                at = self._window.next_at
             self._window.next_at = at + self.interval
             self._demand = max(0, self._demand - 1)
         wait = at - self._clock()
@@ -151,7 +163,7 @@ class AccountRate:
             if window.end - start < self.interval:
                 return
             self.stats.schedule_calls += 1
-            if self._schedule.give_back(self.key, end=window.end, until=start):
+            if self._schedule.move_end(self.key, end=window.end, until=start):
                 self.stats.given_back += window.end - start
             self._window = _Window()
 
@@ -163,26 +175,30 @@ class AccountRate:
     def _lease(self, now: float) -> None:
         seconds = self._lease_length()
         start, end = self._busy(seconds) if self._contended else self._idle(now, seconds)
-        if end - max(start, now) < self.interval - _EPSILON:
-            # Busy guessed but the schedule had lagged into the past (or idle guessed wrong the
-            # other way round): start it now instead.
-            start, end = self._idle(now, seconds)
+        if start < now - self.late_tolerance:
+            # Busy guessed, but nobody held the schedule since ``start``: take the whole window
+            # from now on instead of what is left of it (if nobody leased after us meanwhile).
+            self.stats.schedule_calls += 1
+            if self._schedule.move_end(self.key, end=end, until=now + seconds):
+                start, end = now, now + seconds
+            elif end - now < self.interval - _EPSILON:
+                start, end = self._idle(now, seconds)
         if start - now > self.max_wait:
             start, end = self._reset(now, seconds, start)
         self.stats.leases += 1
+        # Waiting for the schedule means other workers hold it: lease with ADD first next time.
+        self._contended = start > now + self.interval
         self._window = _Window(next_at=max(start, now), end=end)
 
     def _busy(self, seconds: float) -> tuple[float, float]:
         self.stats.schedule_calls += 1
         end = self._schedule.lease_busy(self.key, seconds=seconds)
-        self._contended = True
         return end - seconds, end
 
     def _idle(self, now: float, seconds: float) -> tuple[float, float]:
         self.stats.schedule_calls += 1
         end = self._schedule.lease_idle(self.key, now=now, seconds=seconds, at_most=now)
         if end is not None:
-            self._contended = False
             return now, end
         return self._busy(seconds)
 

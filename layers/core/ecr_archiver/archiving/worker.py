@@ -18,6 +18,7 @@ every image is handled exactly once across invocations.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -84,6 +85,11 @@ class ReportBucket(Protocol):
     def list_keys(self, prefix: str) -> Any: ...
 
 
+#: A kept repository listing serves as the pages' details for this long after it was read (a
+#: tag added meanwhile must still reach the guard).
+LISTING_FRESH_SECONDS = 20.0
+
+
 @dataclass(frozen=True)
 class WorkerLimits:
     max_tps: float = 20.0
@@ -92,6 +98,8 @@ class WorkerLimits:
     page_size: int = 100
     report_chunk: int = 5000
     force_dry_run: bool = True
+    #: A repository listing of at most this many images is kept to serve as the pages' details.
+    listing_reuse_max: int = 1000
 
 
 @dataclass
@@ -205,6 +213,9 @@ class _Run:
         #: Indexes this run archived (or would): they no longer keep their children ACTIVE.
         self.gone: set[str] = set()
         self.recorded = 0
+        #: The repository's DescribeImages listing of this invocation, when small (see details()).
+        self.listing: dict[str, ImageDetail] | None = None
+        self.listed_at = 0.0
         self.report = ReportWriter(
             store,
             message.run_id,
@@ -351,7 +362,8 @@ class _Run:
         if next(iter(self.store.list_keys(key)), None) is not None:
             return IndexMap.model_validate(self.store.get_json(key))
         mode = self.message.manifest_reads
-        indexes = self.read(lambda: live_indexes(self.registry.describe_images(self.repo, status="ANY")))
+        listing = self.registry.describe_images
+        indexes = self.read(lambda: live_indexes(self._keep_listing(listing(self.repo, status="ANY"))))
         manifests: dict[str, str] = {}
         if mode is ManifestReads.EXACT and indexes:
             manifests = self.read(lambda: self.registry.batch_get_manifests(self.repo, sorted(indexes)))
@@ -392,8 +404,24 @@ class _Run:
         self.save(index_map)
         return index_map, outcome
 
+    def _keep_listing(self, details: Iterator[ImageDetail]) -> Iterator[ImageDetail]:
+        """Pass the repository's listing through, keeping it when it is small enough to reuse."""
+        kept: dict[str, ImageDetail] = {}
+        for detail in details:
+            if len(kept) >= self.limits.listing_reuse_max:
+                yield detail
+                yield from details  # too large to keep: stream the rest
+                return
+            kept[detail.digest] = detail
+            yield detail
+        self.listing, self.listed_at = kept, time.monotonic()
+
     def details(self, results: Iterable[dict[str, Any]]) -> dict[str, ImageDetail]:
-        """DescribeImages for the STANDARD archive candidates among ``results`` (one call per 100)."""
+        """DescribeImages for the STANDARD archive candidates among ``results`` (one call per 100).
+
+        A small repository's listing, read moments ago to find its indexes, holds the same
+        DescribeImages answers: while it is fresh it serves instead of a second read.
+        """
         wanted = [
             r["imageDigest"]
             for r in results
@@ -401,6 +429,10 @@ class _Run:
         ]
         if not wanted:
             return {}
+        listing = self.listing
+        fresh = listing is not None and time.monotonic() - self.listed_at < LISTING_FRESH_SECONDS
+        if listing is not None and fresh and all(digest in listing for digest in wanted):
+            return {digest: listing[digest] for digest in wanted}
         found = self.read(lambda: list(self.registry.describe_images_by_digest(self.repo, wanted)))
         return {d.digest: d for d in found}
 
