@@ -140,7 +140,9 @@ def work(queue_url: str, budget_ms: int, margin_ms: int, max_invocations: int) -
         if not messages:
             if _queue_drained(sqs, queue_url):
                 break
-            time.sleep(0.05)  # another worker holds a message and may enqueue its continuation
+            # Another worker holds a message and may enqueue its continuation. Lambda's pollers
+            # long-poll SQS; polling the in-process emulator often would steal its CPU.
+            time.sleep(0.5)
             continue
         message = messages[0]
         context = FakeContext(budget_ms=budget_ms)

@@ -38,7 +38,8 @@ TARGETS = {
     # + 0.01: the DescribeImages listing that finds a repository's indexes (100 candidates each).
     "calls_per_image": 1.03,
     "rss_growth": 2.0,
-    "import_ms": 300.0,
+    "import_ms": 250.0,
+    "import_client_ms": 450.0,
     "layer_mb": 25.0,
 }
 
@@ -355,29 +356,33 @@ def write_results(data: dict[str, Any], path: Path) -> None:
         "",
         "## Cold start",
         "",
-        "Import time of each handler module (`python -X importtime`, cumulative for `app`, median of "
-        "5 fresh interpreters after one warm-up that writes the bytecode cache). Lambda-like "
-        "interpreter: the venv's base Python 3.13 with `-s -S` and `PYTHONPATH` = function "
-        "directory, `benchmarks/.work/layer-host` (the layer requirements installed for this host) "
-        "and `layers/core`; `LAMBDA_TASK_ROOT` is set, so Powertools Tracer is enabled as in the "
-        "deployed functions.",
+        "Measured on what ships (`benchmarks/coldstart.py`): each function of `.aws-sam/build` starts "
+        "in a fresh `python3.13 -I -S -B` whose `sys.path` is the function's build directory and the "
+        "CoreLayer's `python/` (Lambda's `/var/task` and `/opt/python`) with the template's "
+        "environment, Lambda's own variables (`LAMBDA_TASK_ROOT`, so Tracer is on), fake credentials "
+        "and no bytecode written. Only the layer's arm64 `pydantic_core`/`wrapt` extensions are "
+        "swapped for the host's builds of the same versions. Medians of fresh starts after one "
+        "unrecorded start.",
         "",
-        "| handler | import median ms | runs ms | < 300 ms | + first AWS client, median ms |",
-        "|---|---|---|---|---|",
+        "| function | import median ms | runs ms | < 250 ms | + first ECR client ms | "
+        "import + first client ms | < 450 ms |",
+        "|---|---|---|---|---|---|---|",
     ]
     for t in cold:
+        both = t.get("import_and_client_ms") or t["median_ms"] + t["first_client_ms"]
         lines.append(
             f"| {t['handler']} | **{t['median_ms']:.0f}** | "
             f"{', '.join(str(round(x)) for x in t['runs_ms'])} | "
-            f"{_ok(t['median_ms'] < TARGETS['import_ms'])} | {t['first_client_ms']:.0f} |"
+            f"{_ok(t['median_ms'] < TARGETS['import_ms'])} | {t['first_client_ms']:.0f} | "
+            f"**{both:.0f}** | {_ok(both < TARGETS['import_client_ms'])} |"
         )
     lines += [
         "",
-        "*+ first AWS client*: what the first invocation adds before its first call, measured in the "
-        'same kind of fresh interpreter after `import app`: `ecr_archiver.aws.client("ecr")` (boto3 '
-        "import, Tracer patching the SDK, client creation). The handlers import boto3 lazily, so this "
-        "cost moved from the import to the first invocation; it is shown so the import figure is not "
-        "read as the whole cold start.",
+        "*+ first ECR client*: what the first invocation adds before its first call, in the same "
+        'fresh interpreter after `import app`: `ecr_archiver.aws.client("ecr")` (boto3 import, Tracer '
+        "patching the SDK, client creation). The handlers load boto3 lazily, so this cost moved from "
+        "the import to the first invocation; it is shown so the import figure is not read as the "
+        "whole cold start. The Lambda runtime's own start is not included.",
     ]
     lines += ["", "Unzipped size of the `sam build` artifacts (`.aws-sam/build`):", ""]
     if sizes:
@@ -453,9 +458,21 @@ def evaluate(data: dict[str, Any]) -> list[tuple[str, str, bool]]:
     slowest = max(data["coldstart"], key=lambda t: t["median_ms"])
     out.append(
         (
-            "every handler imports in < 300 ms (median)",
+            "every built function imports in < 250 ms (median)",
             f"slowest {slowest['handler']} {slowest['median_ms']:.0f} ms",
             slowest["median_ms"] < TARGETS["import_ms"],
+        )
+    )
+    both = {
+        t["handler"]: t.get("import_and_client_ms") or t["median_ms"] + t["first_client_ms"]
+        for t in data["coldstart"]
+    }
+    worst = max(both, key=lambda h: both[h])
+    out.append(
+        (
+            "import + first ECR client < 450 ms (median)",
+            f"slowest {worst} {both[worst]:.0f} ms",
+            both[worst] < TARGETS["import_client_ms"],
         )
     )
     layer = data["sizes"].get("CoreLayer")
@@ -549,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
                 "median_ms": t.median_ms,
                 "runs_ms": list(t.runs_ms),
                 "first_client_ms": t.first_client_ms,
+                "import_and_client_ms": t.import_and_client_ms,
             }
             for t in coldstart.import_timings()
         ]

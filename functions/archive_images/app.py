@@ -25,7 +25,8 @@ from ecr_archiver.settings import load_settings
 SETTINGS = load_settings(WorkerSettings)
 LIMITS = WorkerLimits(
     max_tps=SETTINGS.archive_max_tps if SETTINGS.shared_rate else SETTINGS.instance_max_tps,
-    concurrency=SETTINGS.archive_concurrency,
+    # Enough calls in flight for one worker alone to reach the whole rate at 200 ms per call.
+    concurrency=SETTINGS.archive_threads,
     safety_margin_ms=SETTINGS.time_budget_margin_seconds * 1000,
     force_dry_run=SETTINGS.dry_run,
 )
@@ -52,7 +53,7 @@ def _pacer_and_deliveries() -> tuple[CallPacer, PowertoolsDeliveries | None]:
         # instead of slicing each other's pages (and finishing, and reading, in step).
         lease_seconds=max(SETTINGS.rate_lease_seconds, LIMITS.page_size / LIMITS.max_tps),
     )
-    return rate, PowertoolsDeliveries(table.idempotency_store())
+    return rate, PowertoolsDeliveries(table.idempotency_store)  # built on the first delivery
 
 
 BUCKET, DELIVERIES = _pacer_and_deliveries()

@@ -133,3 +133,43 @@ def test_every_nested_function_is_built(layer_dir) -> None:  # type: ignore[no-u
     for app, location in nested_applications(load_template()).items():
         for name in functions(load_template(location)):
             assert (BUILD / app / name / "app.py").is_file(), f"{app}/{name} was not built"
+
+
+@pytest.mark.slow
+def test_every_module_a_built_handler_imports_ships_precompiled(layer_dir) -> None:  # type: ignore[no-untyped-def]
+    # Given each built function, started as Lambda starts it (benchmarks/coldstart.py: a fresh
+    # interpreter, sys.path = [its build dir, the layer's python/], its template environment,
+    # no bytecode written)
+    from benchmarks.coldstart import built_functions, unprecompiled_modules
+
+    functions = built_functions(BUILD)
+    assert {f.name for f in functions} >= {
+        "plan_archive",
+        "archive_images",
+        "restore_api",
+        "sync_exclusions",
+        "auto_restore",
+    }
+    assert all(f.layer_dirs == (layer_dir,) for f in functions), [f.layer_dirs for f in functions]
+    # When it imports its handler and makes its first ECR client, then no module of the layer
+    # (failed imports included, e.g. an optional dependency's probe) is compiled from source:
+    # /opt is read-only on Lambda, so bytecode the layer does not ship is compiled on every start
+    unprecompiled = {f.name: found for f in functions if (found := unprecompiled_modules(f))}
+    assert unprecompiled == {}, "\n".join(
+        f"{name}: {len(found)} module(s) without shipped bytecode, e.g.\n  " + "\n  ".join(found[:10])
+        for name, found in unprecompiled.items()
+    )
+
+
+def test_the_layer_drops_only_a_swagger_ui_bundle_no_function_serves(layer_dir) -> None:  # type: ignore[no-untyped-def]
+    # The Makefile prunes the Swagger UI bundle (1.7 MB) to keep every module precompiled within
+    # the budget; Powertools reads it only in enable_swagger(), which no function may then call.
+    swagger = layer_dir / "aws_lambda_powertools" / "event_handler" / "openapi" / "swagger_ui"
+    assert (swagger / "html.py").is_file()
+    assert not list(swagger.glob("*.min.js")) + list(swagger.glob("*.min.css"))
+    sources = [
+        *(ROOT / "functions").rglob("*.py"),
+        *(ROOT / "layers" / "core" / "ecr_archiver").rglob("*.py"),
+    ]
+    serving = [str(p.relative_to(ROOT)) for p in sources if "enable_swagger" in p.read_text()]
+    assert serving == [], f"{serving} serve Swagger UI: keep its bundle in layers/core/Makefile"

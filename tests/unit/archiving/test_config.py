@@ -97,3 +97,13 @@ def test_the_shared_rate_schedule_needs_the_registry_it_belongs_to():
     settings = load_settings(WorkerSettings, {**env, "REGISTRY_ID": "123456789012"})
     assert settings.shared_rate
     assert not load_settings(WorkerSettings, {"WORK_QUEUE_URL": "q", "REPORT_BUCKET": "bucket"}).shared_rate
+
+
+def test_a_worker_keeps_enough_calls_in_flight_to_reach_the_whole_rate_alone():
+    from ecr_archiver.archiving.settings import WorkerSettings
+    from ecr_archiver.settings import load_settings
+
+    env = {"WORK_QUEUE_URL": "q", "REPORT_BUCKET": "bucket", "STATE_TABLE_NAME": "state", "REGISTRY_ID": "1" * 12}
+    assert load_settings(WorkerSettings, {**env, "ARCHIVE_MAX_TPS": "20"}).archive_threads == 8
+    assert load_settings(WorkerSettings, {**env, "ARCHIVE_MAX_TPS": "100"}).archive_threads == 20
+    assert load_settings(WorkerSettings, {**env, "ARCHIVE_MAX_TPS": "1000"}).archive_threads == 64

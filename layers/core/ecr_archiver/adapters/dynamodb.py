@@ -37,7 +37,14 @@ def _number(seconds: float) -> str:
 class StateTable:
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
-        self._client: DynamoDBClient = client or aws.client("dynamodb")
+        self._given = client
+
+    @property
+    def _client(self) -> DynamoDBClient:
+        """Made on first use, so a handler can build its StateTable at import (cold start)."""
+        if self._given is None:
+            self._given = aws.client("dynamodb")
+        return self._given
 
     def take(self, key: str, *, limit: int, expires_at: int) -> bool:
         """Add one to counter ``key`` if it is below ``limit``; ``False`` (nothing written) if not.

@@ -58,19 +58,31 @@ class DeliveredOnce(Protocol):
 
 
 class PowertoolsDeliveries:
-    """:class:`DeliveredOnce` with Powertools Idempotency (``idempotent_function``)."""
+    """:class:`DeliveredOnce` with Powertools Idempotency (``idempotent_function``).
 
-    def __init__(self, store: BasePersistenceLayer, *, expires_after_seconds: int = REMEMBER_SECONDS) -> None:
+    ``store`` makes the persistence layer; it and Powertools Idempotency are loaded on the first
+    delivery, not when the handler module is imported (cold start).
+    """
+
+    def __init__(
+        self, store: Callable[[], BasePersistenceLayer], *, expires_after_seconds: int = REMEMBER_SECONDS
+    ) -> None:
+        self._store = store
+        self._expires_after_seconds = expires_after_seconds
+        self._once: Callable[..., DeliveryOutcome] | None = None
+        self._config: Any = None
+
+    def _build(self) -> Callable[..., DeliveryOutcome]:
         from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
         from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
         self._config = IdempotencyConfig(
-            expires_after_seconds=expires_after_seconds, raise_on_no_idempotency_key=True
+            expires_after_seconds=self._expires_after_seconds, raise_on_no_idempotency_key=True
         )
 
         @idempotent_function(  # type: ignore[untyped-decorator,unused-ignore]
             data_keyword_argument="delivery",
-            persistence_store=store,
+            persistence_store=self._store(),
             config=self._config,
             output_serializer=PydanticSerializer(model=DeliveryOutcome),
             key_prefix=IDEMPOTENCY_PREFIX,
@@ -78,18 +90,25 @@ class PowertoolsDeliveries:
         def once(delivery: Delivery, attempt_id: str, work: Work) -> DeliveryOutcome:
             return DeliveryOutcome(attempt_id=attempt_id, result=work())
 
-        self._once = once
+        return once  # type: ignore[no-any-return,unused-ignore]
+
+    def _ready(self) -> Callable[..., DeliveryOutcome]:
+        if self._once is None:
+            self._once = self._build()
+        return self._once
 
     def register_lambda_context(self, context: Any) -> None:
         """Lets Powertools expire an INPROGRESS record when the invocation times out."""
+        self._ready()
         self._config.register_lambda_context(context)
 
     def __call__(self, message_id: str, work: Work) -> RepositoryResult:
         from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
+        once = self._ready()
         attempt_id = uuid.uuid4().hex
         try:
-            outcome: DeliveryOutcome = self._once(
+            outcome: DeliveryOutcome = once(
                 delivery=Delivery(message_id=message_id), attempt_id=attempt_id, work=work
             )
         except IdempotencyAlreadyInProgressError:

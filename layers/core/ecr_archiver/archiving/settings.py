@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pydantic import Field, model_validator
 
 from ecr_archiver.settings import EnvSettings
@@ -62,6 +64,16 @@ class WorkerSettings(EnvSettings):
                 "REGISTRY_ID (the account id whose archive rate is shared) is required with STATE_TABLE_NAME"
             )
         return self
+
+    @property
+    def archive_threads(self) -> int:
+        """ARCHIVE_CONCURRENCY, raised so one worker can reach the whole rate at 200 ms per call.
+
+        With the shared schedule a worker alone on a repository may use all of ARCHIVE_MAX_TPS;
+        at 100 TPS and 100 ms per call that takes 10 calls in flight.
+        """
+        wanted = math.ceil((self.archive_max_tps if self.shared_rate else self.instance_max_tps) * 0.2)
+        return min(64, max(self.archive_concurrency, wanted))
 
     @property
     def shared_rate(self) -> bool:
