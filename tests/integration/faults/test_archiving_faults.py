@@ -140,6 +140,8 @@ def test_a_server_exception_burst_mid_repository_resumes_where_it_stopped(
     # Given two preview pages, and DescribeImages failing for good from the second page on
     registry = build_registry(run, unprotected=140)
     run.plan()
+    # (every page reads its own DescribeImages, instead of the repository's listing)
+    monkeypatch.setattr("ecr_archiver.archiving.worker.LISTING_FRESH_SECONDS", 0.0)
     on_page_two(
         monkeypatch,
         lambda: run.emulator.faults.set("DescribeImages", error_code="ServerException", error_rate=1.0),

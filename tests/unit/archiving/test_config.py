@@ -103,7 +103,12 @@ def test_a_worker_keeps_enough_calls_in_flight_to_reach_the_whole_rate_alone():
     from ecr_archiver.archiving.settings import WorkerSettings
     from ecr_archiver.settings import load_settings
 
-    env = {"WORK_QUEUE_URL": "q", "REPORT_BUCKET": "bucket", "STATE_TABLE_NAME": "state", "REGISTRY_ID": "1" * 12}
+    env = {
+        "WORK_QUEUE_URL": "q",
+        "REPORT_BUCKET": "bucket",
+        "STATE_TABLE_NAME": "state",
+        "REGISTRY_ID": "1" * 12,
+    }
     assert load_settings(WorkerSettings, {**env, "ARCHIVE_MAX_TPS": "20"}).archive_threads == 8
     assert load_settings(WorkerSettings, {**env, "ARCHIVE_MAX_TPS": "100"}).archive_threads == 20
     assert load_settings(WorkerSettings, {**env, "ARCHIVE_MAX_TPS": "1000"}).archive_threads == 64
