@@ -13,7 +13,7 @@ Two kinds of items live there, told apart by their ``id`` prefix:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ecr_archiver import aws
 from ecr_archiver.adapters.errors import aws_errors
@@ -46,30 +46,33 @@ class StateTable:
             self._given = aws.client("dynamodb")
         return self._given
 
-    def take(self, key: str, *, limit: int, expires_at: int) -> bool:
-        """Add one to counter ``key`` if it is below ``limit``; ``False`` (nothing written) if not.
-
-        ``expires_at`` (epoch seconds) is set when the counter is created; DynamoDB's TTL removes it.
-        """
+    def _update_if(self, key: str, **request: Any) -> bool:
+        """One conditional UpdateItem on item ``key``; ``False`` when its condition did not hold."""
         try:
             with aws_errors():
-                self._client.update_item(
-                    TableName=self.table_name,
-                    Key={KEY_ATTR: {"S": key}},
-                    UpdateExpression="ADD #count :one SET #expiration = if_not_exists(#expiration, :expires)",
-                    ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
-                    ExpressionAttributeNames={"#count": "count", "#expiration": EXPIRY_ATTR},
-                    ExpressionAttributeValues={
-                        ":one": {"N": "1"},
-                        ":limit": {"N": str(limit)},
-                        ":expires": {"N": str(expires_at)},
-                    },
-                )
+                self._client.update_item(TableName=self.table_name, Key={KEY_ATTR: {"S": key}}, **request)
         except AwsServiceError as exc:
             if exc.code == CONDITION_FAILED:
                 return False
             raise
         return True
+
+    def take(self, key: str, *, limit: int, expires_at: int) -> bool:
+        """Add one to counter ``key`` if it is below ``limit``; ``False`` (nothing written) if not.
+
+        ``expires_at`` (epoch seconds) is set when the counter is created; DynamoDB's TTL removes it.
+        """
+        return self._update_if(
+            key,
+            UpdateExpression="ADD #count :one SET #expiration = if_not_exists(#expiration, :expires)",
+            ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
+            ExpressionAttributeNames={"#count": "count", "#expiration": EXPIRY_ATTR},
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":limit": {"N": str(limit)},
+                ":expires": {"N": str(expires_at)},
+            },
+        )
 
     # -- the archive rate schedule (see archiving/limiter.py) -------------------------------
     def lease_busy(self, key: str, *, seconds: float) -> float:
@@ -85,42 +88,24 @@ class StateTable:
         return float(response["Attributes"][TAT_ATTR]["N"])
 
     def lease_idle(self, key: str, *, now: float, seconds: float, at_most: float) -> float | None:
-        end = now + seconds
-        try:
-            with aws_errors():
-                self._client.update_item(
-                    TableName=self.table_name,
-                    Key={KEY_ATTR: {"S": key}},
-                    UpdateExpression="SET #tat = :end",
-                    ConditionExpression="attribute_not_exists(#tat) OR #tat <= :at_most",
-                    ExpressionAttributeNames={"#tat": TAT_ATTR},
-                    ExpressionAttributeValues={
-                        ":end": {"N": _number(end)},
-                        ":at_most": {"N": _number(at_most)},
-                    },
-                )
-        except AwsServiceError as exc:
-            if exc.code == CONDITION_FAILED:
-                return None
-            raise
-        return float(_number(end))
+        end = _number(now + seconds)
+        started = self._update_if(
+            key,
+            UpdateExpression="SET #tat = :end",
+            ConditionExpression="attribute_not_exists(#tat) OR #tat <= :at_most",
+            ExpressionAttributeNames={"#tat": TAT_ATTR},
+            ExpressionAttributeValues={":end": {"N": end}, ":at_most": {"N": _number(at_most)}},
+        )
+        return float(end) if started else None
 
     def move_end(self, key: str, *, end: float, until: float) -> bool:
-        try:
-            with aws_errors():
-                self._client.update_item(
-                    TableName=self.table_name,
-                    Key={KEY_ATTR: {"S": key}},
-                    UpdateExpression="SET #tat = :until",
-                    ConditionExpression="#tat = :end",
-                    ExpressionAttributeNames={"#tat": TAT_ATTR},
-                    ExpressionAttributeValues={":until": {"N": _number(until)}, ":end": {"N": _number(end)}},
-                )
-        except AwsServiceError as exc:
-            if exc.code == CONDITION_FAILED:
-                return False
-            raise
-        return True
+        return self._update_if(
+            key,
+            UpdateExpression="SET #tat = :until",
+            ConditionExpression="#tat = :end",
+            ExpressionAttributeNames={"#tat": TAT_ATTR},
+            ExpressionAttributeValues={":until": {"N": _number(until)}, ":end": {"N": _number(end)}},
+        )
 
     def count(self, key: str) -> int:
         """The counter's current value (0 when it does not exist); a consistent read."""
