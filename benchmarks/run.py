@@ -202,8 +202,10 @@ def _rate_section(rows: list[dict[str, Any]], args: dict[str, Any]) -> list[str]
     lines = [
         "## One account-wide rate",
         "",
-        f"Reproduce: `python -m benchmarks.run {'--full' if args['full'] else '--quick'}` (`make bench`; "
-        "the single-repository 100k row needs `make bench-full`). Several archive workers run at "
+        "Reproduce: `make bench` (`python -m benchmarks.run --quick`) runs the 10k rows; the "
+        "single-repository 100k row runs with `make bench-full`, or alone (about 20 minutes) with "
+        "`python -m benchmarks.run --rate-only --full --rate-shapes single`, which keeps the other rows "
+        "of the last run. Several archive workers run at "
         "once, each its own process with its own Lambda-like context and warm module, all "
         "receiving from one work queue and calling one emulator server, as SQS runs them "
         f"(`WorkerMaxConcurrency` = the workers column). `ArchiveMaxTps` = the emulator's cap "
@@ -511,6 +513,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-latency", type=float, default=0.050, help="seconds per ECR call, rate rows")
     parser.add_argument("--rate-time-scale", type=float, default=0.1, help="time scale of the rate rows")
     parser.add_argument("--rate-only", action="store_true", help="run only the rate rows (then re-render)")
+    parser.add_argument(
+        "--rate-shapes",
+        default="",
+        help="with --rate-only: run only these shapes (comma list of uniform, skewed, single) and keep "
+        "the other rows already in benchmarks/.work/results.json",
+    )
     parser.add_argument("--skip-coldstart", action="store_true")
     parser.add_argument(
         "--report-only",
@@ -520,10 +528,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
     if args.report_only:
-        data = json.loads((WORK / "results.json").read_text())
-        data["notes"] = [NOTES.read_text()] if NOTES.is_file() else []
-        plot(data["archive"], args.out.parent / "throughput.png", data.get("rate", []))
-        write_results(data, args.out)
+        saved: dict[str, Any] = json.loads((WORK / "results.json").read_text())
+        saved["notes"] = [NOTES.read_text()] if NOTES.is_file() else []
+        plot(saved["archive"], args.out.parent / "throughput.png", saved.get("rate", []))
+        write_results(saved, args.out)
         print(f"re-rendered {args.out} from {WORK / 'results.json'}")
         return 0
     started = time.perf_counter()
@@ -531,18 +539,10 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(parents=True, exist_ok=True)
 
     results = []
-    rate_rows = [run_one(scenario) for scenario in rate_scenarios(args)]
+    shapes = {x.strip() for x in args.rate_shapes.split(",") if x.strip()}
+    rate_rows = [run_one(s) for s in rate_scenarios(args) if not shapes or s.shape in shapes]
     if args.rate_only:
-        data = json.loads((WORK / "results.json").read_text())
-        data["rate"] = rate_rows
-        data["args"].update({k: v for k, v in vars(args).items() if k.startswith("rate_")})
-        data["targets"] = evaluate(data) if data["coldstart"] else []
-        data["notes"] = [NOTES.read_text()] if NOTES.is_file() else []
-        (WORK / "results.json").write_text(json.dumps(data, indent=2, default=str))
-        plot(data["archive"], args.out.parent / "throughput.png", rate_rows)
-        write_results(data, args.out)
-        print(f"re-rendered {args.out} with new rate rows")
-        return 0 if all(r["ok"] for r in rate_rows) else 1
+        return rerender_with_rate_rows(args, rate_rows)
     for scenario in scenarios(args):
         print(
             f"archive {scenario.name} at {scenario.tps:g} TPS (ideal {scenario.ideal_seconds:.0f} s)",
@@ -592,6 +592,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'ok ' if met else 'MISS'} {name}: {figure}")
     print(f"wrote {args.out} and {args.out.parent / 'throughput.png'}")
     return 0 if all(r["ok"] for r in results + rate_rows) else 1
+
+
+def rerender_with_rate_rows(args: argparse.Namespace, rate_rows: list[dict[str, Any]]) -> int:
+    """Put freshly run rate rows into the last full results (same label: replaced) and re-render."""
+    data = json.loads((WORK / "results.json").read_text())
+    fresh = {r["scenario"]["label"] for r in rate_rows}
+    kept = [r for r in data.get("rate", []) if r["scenario"]["label"] not in fresh]
+    order = [s.label for s in rate_scenarios(argparse.Namespace(**{**vars(args), "full": True}))]
+    rows = sorted(
+        kept + rate_rows,
+        key=lambda r: order.index(r["scenario"]["label"]) if r["scenario"]["label"] in order else len(order),
+    )
+    data["rate"] = rows
+    data["args"].update({k: v for k, v in vars(args).items() if k.startswith("rate_")})
+    data["targets"] = evaluate(data) if data["coldstart"] else []
+    data["notes"] = [NOTES.read_text()] if NOTES.is_file() else []
+    (WORK / "results.json").write_text(json.dumps(data, indent=2, default=str))
+    plot(data["archive"], args.out.parent / "throughput.png", rows)
+    write_results(data, args.out)
+    print(f"re-rendered {args.out} with {len(rate_rows)} new rate row(s)")
+    return 0 if all(r["ok"] for r in rate_rows) else 1
 
 
 def run_one(scenario: Scenario) -> dict[str, Any]:

@@ -1,9 +1,9 @@
-"""boto3 client factory: one configuration for retries, timeouts and the user agent.
+"""SDK client factory: one configuration for retries, timeouts and the user agent.
 
-Only adapters call :func:`client`. Clients honour ``AWS_ENDPOINT_URL`` (boto3 reads it
+Only adapters call :func:`client`. Clients honour ``AWS_ENDPOINT_URL`` (botocore reads it
 natively), which is how the CLI and tests reach the local emulator.
 
-boto3 and botocore are imported on the first client, not at module import: a handler's cold
+botocore is imported on the first client, not at module import: a handler's cold
 start then pays for the SDK only when it makes its first AWS call (benchmarks/RESULTS.md). The
 first client is also where Powertools Tracer patches the SDK (:func:`observability.patch_sdk`).
 """
@@ -11,6 +11,7 @@ first client is also where Powertools Tracer patches the SDK (:func:`observabili
 from __future__ import annotations
 
 import os
+import threading
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
@@ -38,13 +39,22 @@ def retry_config(*, mode: str | None = None, max_attempts: int | None = None) ->
     )
 
 
+_create_lock = threading.Lock()
+
+
 @cache
 def _cached_client(service: str, region: str | None, profile: str | None, endpoint_url: str | None) -> Any:
-    import boto3.session
+    # botocore, not boto3: the product uses clients only, and boto3's import pulls in s3transfer
+    # and the resource factory (~50 ms of a cold start) for nothing. botocore reads the same
+    # credentials, region, profile and AWS_ENDPOINT_URL configuration boto3 does.
+    import botocore.session
 
     patch_sdk()
-    session = boto3.session.Session(profile_name=profile, region_name=region)
-    return session.client(service, config=retry_config(), endpoint_url=endpoint_url)  # type: ignore[call-overload]
+    with _create_lock:  # botocore sessions are not safe to create clients from in parallel
+        session = botocore.session.Session(profile=profile)
+        return session.create_client(
+            service, region_name=region, config=retry_config(), endpoint_url=endpoint_url
+        )
 
 
 def client(
@@ -54,7 +64,7 @@ def client(
     profile: str | None = None,
     endpoint_url: str | None = None,
 ) -> Any:
-    """A cached boto3 client for ``service`` (cached so warm Lambda invocations reuse it)."""
+    """A cached botocore client for ``service`` (cached so warm Lambda invocations reuse it)."""
     return _cached_client(service, region, profile, endpoint_url)
 
 
