@@ -16,9 +16,9 @@ from click.testing import CliRunner
 
 from ecr_archiver.archiving.config import DEFAULT_CONFIG, DEFAULT_CONFIG_PARAMETER
 from ecr_archiver.cli import commands  # noqa: F401 - registers the commands
-from ecr_archiver.cli.context import emulator_clock
 from ecr_archiver.cli.main import cli
 from ecr_emulator.pytest_plugin import EmulatorServer
+from ecr_harness.wait_clock import emulator_clock
 
 pytestmark = pytest.mark.server
 

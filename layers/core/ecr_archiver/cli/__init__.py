@@ -6,7 +6,8 @@ command calls the same logic the Lambda functions run; nothing is re-implemented
 
 Exit codes: 0 ok · 1 unexpected error · 2 usage error · 3 invalid configuration or input ·
 4 AWS refused (not found, not supported, access) · 5 partial failure (some images failed) ·
-6 timed out waiting · 7 still restoring, not waited for (``ensure-active`` without ``--wait``).
+6 timed out waiting · 7 still restoring, not waited for (``ensure-active`` without ``--wait``)
+(:class:`ecr_archiver.cli.exit_codes.ExitCode`).
 """
 
 from __future__ import annotations

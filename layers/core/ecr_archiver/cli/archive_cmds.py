@@ -14,9 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 from ecr_archiver import errors
 from ecr_archiver.adapters.ecr import EcrRegistry
@@ -24,10 +21,14 @@ from ecr_archiver.adapters.ssm import ConfigParameter
 from ecr_archiver.adapters.sts import CallerIdentity
 from ecr_archiver.archiving.config import DEFAULT_CONFIG, DEFAULT_CONFIG_PARAMETER, ArchiveConfig
 from ecr_archiver.archiving.inuse import ImageUseSource
-from ecr_archiver.archiving.models import PROTECTION_REASONS, PlanResult, WorkMessage
+from ecr_archiver.archiving.models import PlanResult, WorkMessage
+from ecr_archiver.archiving.settings import WorkerSettings
 from ecr_archiver.archiving.sources import in_use_sources
 from ecr_archiver.archiving.worker import WorkerLimits
 from ecr_archiver.cli.context import CliContext
+from ecr_archiver.cli.exit_codes import ExitCode
+from ecr_archiver.cli.failures import CliFailure, fail, user_errors
+from ecr_archiver.cli.group import cli
 from ecr_archiver.cli.local_run import (
     LocalRun,
     PreviewTimeout,
@@ -36,127 +37,15 @@ from ecr_archiver.cli.local_run import (
     quiet_metrics,
     work_locally,
 )
-from ecr_archiver.cli.main import (
-    EXIT_PARTIAL,
-    EXIT_TIMEOUT,
-    EXIT_USAGE,
-    CliFailure,
-    cli,
-    emit,
-    fail,
-    user_errors,
-)
-from ecr_archiver.cli.output import human_bytes, stderr_console, stdout_console
+from ecr_archiver.cli.output import emit, human_bytes, stderr_console, stdout_console
 from ecr_archiver.cli.report_file import prepare_report_path, write_report
+from ecr_archiver.cli.run_table import render_run
 
 console = stdout_console()
 progress_console = stderr_console()
 
-
-#: Short labels for the table (the JSON report and the docs use the reason codes).
-REASON_LABELS = {
-    "IN_USE_DIGEST": "in-use digest",
-    "IN_USE_TAG": "in-use tag",
-    "PROTECTED_TAG": "protected tag",
-    "PROTECTED_IMAGE": "listed image",
-    "REFERRER_ARTIFACT": "referrer",
-    "INDEX_CHILD": "index child",
-    "POSSIBLE_INDEX_CHILD": "possible index child",
-}
-
-
-def _protected_text(protected: dict[str, int]) -> str:
-    parts = [
-        f"{REASON_LABELS.get(reason, reason)} {count}" for reason, count in sorted(protected.items()) if count
-    ]
-    return "\n".join(parts) or "-"
-
-
-def render_run(run: LocalRun, *, out: Console | None = None) -> None:
-    """The per-repository table: images, candidates, protected by reason, bytes to archive."""
-    out = out or console
-    verb = "to archive" if run.dry_run else "archived"
-    rows: list[list[str]] = []
-    sums = {"images": 0, "candidates": 0, "act": 0, "bytes": 0, "other": 0, "failed": 0}
-    protected_all: dict[str, int] = {}
-    for repo in run.repositories:
-        t = repo.result.totals
-        act = t.would_archive if run.dry_run else t.archived
-        size = t.bytes_would_archive if run.dry_run else t.bytes_archived
-        protected = {k: v for k, v in t.protected.items() if k in PROTECTION_REASONS}
-        other = t.skipped - sum(protected.values())
-        name = repo.repository
-        if repo.result.status.value != "COMPLETE":
-            name += f" [red]({repo.result.status.value})[/]"
-        if repo.result.capped:
-            name += " [yellow](capped)[/]"
-        rows.append(
-            [
-                name,
-                str(repo.images),
-                str(len(repo.records)),
-                f"[bold]{act}[/]" if act else "0",
-                human_bytes(size),
-                _protected_text(protected),
-                str(other),
-                f"[red]{t.failed}[/]" if t.failed else "0",
-            ]
-        )
-        for key, value in (
-            ("images", repo.images),
-            ("candidates", len(repo.records)),
-            ("act", act),
-            ("bytes", size),
-            ("other", other),
-            ("failed", t.failed),
-        ):
-            sums[key] += value
-        for reason, count in protected.items():
-            protected_all[reason] = protected_all.get(reason, 0) + count
-    # Columns that would be all zeros only cost width.
-    show_other, show_failed = sums["other"] > 0, sums["failed"] > 0
-    table = Table(
-        title=f"{'plan (dry run)' if run.dry_run else 'archive'} · run {run.run_id}",
-        caption=(
-            "candidates: what the lifecycle preview selected · protected: never archived, by reason\n"
-            f"manifest reads: {run.plan.manifest_reads} (why: manifestReadsReason in the report)"
-        ),
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    # On a narrow terminal only the repository name is shortened; the numbers always show in full.
-    table.add_column("repository", overflow="fold", min_width=10)
-    for header, width in (("images", 6), ("candidates", 10), (verb, 10), ("size", 9)):
-        table.add_column(header, justify="right", no_wrap=True, min_width=width)
-    widest = max((len(line) for row in rows for line in row[5].splitlines()), default=9)
-    table.add_column("protected", no_wrap=True, min_width=min(widest, 20))
-    if show_other:
-        table.add_column("other skips", justify="right")
-    if show_failed:
-        table.add_column("failed", justify="right")
-
-    def add(row: list[str]) -> None:
-        cells = row[:6] + ([row[6]] if show_other else []) + ([row[7]] if show_failed else [])
-        table.add_row(*cells)
-
-    for row in rows:
-        add(row)
-    for repo_name, reason in sorted(run.plan.skipped.items()):
-        add([f"[dim]{repo_name}[/]", "", "", "", "", f"[dim]not planned: {reason}[/]", "", ""])
-    table.add_section()
-    add(
-        [
-            f"[bold]total[/] ({len(run.repositories)})",
-            str(sums["images"]),
-            str(sums["candidates"]),
-            f"[bold]{sums['act']}[/]",
-            f"[bold]{human_bytes(sums['bytes'])}[/]",
-            _protected_text(protected_all),
-            str(sums["other"]),
-            str(sums["failed"]),
-        ]
-    )
-    out.print(table)
+#: The deployed stack's archive rate (``ArchiveMaxTps``), the workers' ``ARCHIVE_MAX_TPS`` default.
+DEFAULT_MAX_TPS = float(WorkerSettings.model_fields["archive_max_tps"].default)
 
 
 def _config_text(ctx: CliContext, config_file: Path | None, parameter: str, use_default: bool) -> str:
@@ -249,7 +138,7 @@ def _sources(ctx: CliContext, config: ArchiveConfig) -> list[ImageUseSource]:
 
 def _finish(ctx: CliContext, run: LocalRun, report: Path | None) -> None:
     written = write_report(report, run.report(), run.run_id) if report is not None else None
-    emit(ctx, run.summary(), lambda: render_run(run))
+    emit(ctx, run.summary(), lambda: render_run(run, out=console))
     if written is not None and written != report:
         click.echo(f"warning: could not write {report}; the report is in {written}", err=True)
     elif written is not None and not ctx.output_json:
@@ -258,7 +147,7 @@ def _finish(ctx: CliContext, run: LocalRun, report: Path | None) -> None:
         detail = f"{run.failed} image(s) failed" if run.failed else ""
         if run.previews_failed:
             detail += f"{'; ' if detail else ''}previews FAILED for {', '.join(run.previews_failed)}"
-        raise CliFailure(f"partial failure: {detail}", EXIT_PARTIAL)
+        raise CliFailure(f"partial failure: {detail}", ExitCode.PARTIAL)
 
 
 def _common(func: Any) -> Any:
@@ -301,7 +190,7 @@ def _common(func: Any) -> Any:
 def _check_arguments(config_file: Path | None, use_default: bool, report: Path | None) -> None:
     """Everything a run needs from its flags, checked before the first AWS call."""
     if config_file is not None and use_default:
-        fail("give at most one of --config and --default-config", EXIT_USAGE)
+        fail("give at most one of --config and --default-config", ExitCode.USAGE)
     if report is not None:
         prepare_report_path(report)
 
@@ -330,7 +219,7 @@ def plan(
         ctx,
         config_text=text,
         dry_run=True,
-        max_tps=20.0,
+        max_tps=DEFAULT_MAX_TPS,
         concurrency=1,
         preview_timeout=preview_timeout,
         poll_interval=poll_interval,
@@ -343,7 +232,7 @@ def plan(
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
     "--max-tps",
-    default=20.0,
+    default=DEFAULT_MAX_TPS,
     show_default=True,
     type=click.FloatRange(min=0.1, max=1000),
     help="UpdateImageStorageClass calls per second.",
@@ -389,7 +278,7 @@ def archive(
             "are billed for at least 90 days and take up to ~20 minutes to restore"
         )
         if not click.confirm(question, default=False, err=True):
-            raise CliFailure("aborted: nothing was archived", 1)
+            raise CliFailure("aborted: nothing was archived", ExitCode.ABORTED)
         planned = (preview.plan, preview.messages)
     run = _guarded(ctx, config_text=text, dry_run=False, plan=planned, **common)
     _finish(ctx, run, report)
@@ -399,4 +288,4 @@ def _guarded(ctx: CliContext, **kwargs: Any) -> LocalRun:
     try:
         return _run(ctx, verbose=ctx.verbose, **kwargs)
     except PreviewTimeout as exc:
-        raise CliFailure(exc.message, EXIT_TIMEOUT) from None
+        raise CliFailure(exc.message, ExitCode.TIMEOUT) from None

@@ -1,34 +1,24 @@
-"""What every CLI command needs: a boto3 session, clients, the output mode, and a clock to wait on."""
+"""What every CLI command needs: an AWS session and its clients, the output mode, and a clock to wait on.
+
+Against AWS the CLI waits in wall time. A tool that runs a stand-in for AWS behind
+``--endpoint-url`` (the local emulator) may offer its own clock through the
+``ecr_archiver.wait_clocks`` entry-point group: each entry names a factory that is given the
+endpoint URL and returns a :class:`WaitClock`, or ``None`` when the endpoint is not its own.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from importlib.metadata import entry_points
 from typing import Any
 
-import boto3
-from botocore.config import Config
+from ecr_archiver.adapters.session import AwsSession
 
-from ecr_archiver.aws import retry_config
-
-#: A person is waiting: fail within seconds when the endpoint is unreachable, and retry a little
-#: (the Lambda functions keep the longer adaptive retries of :func:`ecr_archiver.aws.retry_config`).
-CLI_CONNECT_TIMEOUT_SECONDS = 2
-CLI_READ_TIMEOUT_SECONDS = 20
-CLI_MAX_ATTEMPTS = 3
-
-
-def cli_client_config() -> Config:
-    """Short connect timeout and bounded retries for clients a person waits on."""
-    return retry_config(max_attempts=CLI_MAX_ATTEMPTS).merge(
-        Config(connect_timeout=CLI_CONNECT_TIMEOUT_SECONDS, read_timeout=CLI_READ_TIMEOUT_SECONDS)
-    )
+#: The entry-point group of wait clock factories, ``(endpoint_url: str) -> WaitClock | None``.
+WAIT_CLOCK_ENTRY_POINTS = "ecr_archiver.wait_clocks"
 
 
 @dataclass(frozen=True)
@@ -44,39 +34,29 @@ class WaitClock:
     simulated: bool = False
 
 
-def emulator_clock(endpoint_url: str, *, timeout: float = 2.0) -> WaitClock | None:
-    """The emulator server's clock behind ``endpoint_url`` (``/_emulator/clock``), if it is one."""
-    base = endpoint_url.rstrip("/")
-    if not base.startswith(("http://127.", "http://localhost", "http://[::1]")):
-        return None  # only a local emulator has a clock to move; never probe a remote endpoint
-
-    def call(method: str, body: dict[str, Any] | None = None) -> float:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 - loopback URL checked above
-            f"{base}/_emulator/clock",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
-            now = json.loads(resp.read())["now"]
-        return _iso_seconds(now)
-
-    def now() -> float:
-        return call("GET")
-
-    def advance(seconds: float) -> None:
-        call("POST", {"advance_seconds": seconds})
-
-    try:
-        now()
-    except (OSError, urllib.error.URLError, ValueError, KeyError):
-        return None
-    return WaitClock(now=now, sleep=advance, simulated=True)
+WaitClockFactory = Callable[[str], WaitClock | None]
 
 
-def _iso_seconds(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+def wait_clock_factories() -> list[WaitClockFactory]:
+    """The installed wait clock factories, in name order; one that cannot be imported is left out."""
+    factories: list[WaitClockFactory] = []
+    for entry in sorted(entry_points(group=WAIT_CLOCK_ENTRY_POINTS), key=lambda e: e.name):
+        try:
+            factories.append(entry.load())
+        except ImportError:
+            continue
+    return factories
+
+
+def discover_wait_clock(
+    endpoint_url: str, factories: Callable[[], list[WaitClockFactory]] = wait_clock_factories
+) -> WaitClock | None:
+    """The first clock a factory offers for ``endpoint_url``; ``None`` when none does."""
+    for factory in factories():
+        clock = factory(endpoint_url)
+        if clock is not None:
+            return clock
+    return None
 
 
 @dataclass
@@ -86,32 +66,29 @@ class CliContext:
     endpoint_url: str | None = None
     output_json: bool = False
     verbose: bool = False
-    #: How to wait; ``None`` picks wall time, or the emulator's clock behind ``endpoint_url``.
+    #: How to wait; ``None`` picks a discovered clock for ``endpoint_url``, else wall time.
     wait_clock: WaitClock | None = None
-    _session: boto3.session.Session | None = field(default=None, repr=False)
+    _session: AwsSession | None = field(default=None, repr=False)
 
     @property
-    def session(self) -> boto3.session.Session:
+    def session(self) -> AwsSession:
         if self._session is None:
-            self._session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+            self._session = AwsSession(profile=self.profile, region=self.region)
         return self._session
 
     @property
     def effective_region(self) -> str:
         return self.session.region_name or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
-    def client(self, service: str, region: str | None = None, *, config: Config | None = None) -> Any:
+    def client(self, service: str, region: str | None = None) -> Any:
         """A client on the chosen credentials; ``--endpoint-url`` targets the emulator."""
-        return self.session.client(  # type: ignore[call-overload]
-            service,
-            region_name=region or self.effective_region,
-            endpoint_url=self.endpoint_url,
-            config=config or cli_client_config(),
+        return self.session.client(
+            service, region=region or self.effective_region, endpoint_url=self.endpoint_url
         )
 
     @property
     def clock(self) -> WaitClock:
         if self.wait_clock is None:
-            found = emulator_clock(self.endpoint_url) if self.endpoint_url else None
+            found = discover_wait_clock(self.endpoint_url) if self.endpoint_url else None
             self.wait_clock = found or WaitClock()
         return self.wait_clock

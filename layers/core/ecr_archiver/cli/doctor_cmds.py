@@ -12,8 +12,10 @@ from ecr_archiver.adapters.ecr import EcrRegistry
 from ecr_archiver.adapters.ssm import ConfigParameter, ParameterStore
 from ecr_archiver.adapters.sts import CallerIdentity
 from ecr_archiver.cli.context import CliContext
-from ecr_archiver.cli.main import EXIT_INVALID, cli, emit, user_errors
-from ecr_archiver.cli.output import stdout_console
+from ecr_archiver.cli.exit_codes import ExitCode
+from ecr_archiver.cli.failures import exit_with, user_errors
+from ecr_archiver.cli.group import cli
+from ecr_archiver.cli.output import emit, stdout_console
 from ecr_archiver.doctor.checks import DoctorRequest, Probes, run_doctor
 from ecr_archiver.doctor.models import AccessLogMode, CheckStatus, DoctorReport
 
@@ -80,4 +82,4 @@ def doctor(ctx: CliContext, stack_name: str, access_logs: str) -> None:
     report = run_doctor(request, _probes(ctx))
     emit(ctx, {**report.model_dump(mode="json"), "blocking": len(report.blocking)}, lambda: _render(report))
     if report.blocking:
-        raise SystemExit(EXIT_INVALID)
+        exit_with(ExitCode.INVALID)

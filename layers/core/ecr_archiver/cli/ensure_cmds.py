@@ -18,18 +18,10 @@ from ecr_archiver.adapters.ecr import EcrRegistry
 from ecr_archiver.adapters.ecs import TaskDefinitions
 from ecr_archiver.adapters.sts import RoleSessions
 from ecr_archiver.cli.context import CliContext
-from ecr_archiver.cli.main import (
-    EXIT_AWS,
-    EXIT_OK,
-    EXIT_PENDING,
-    EXIT_TIMEOUT,
-    EXIT_USAGE,
-    cli,
-    emit,
-    fail,
-    user_errors,
-)
-from ecr_archiver.cli.output import stdout_console
+from ecr_archiver.cli.exit_codes import ExitCode
+from ecr_archiver.cli.failures import exit_with, fail, user_errors
+from ecr_archiver.cli.group import cli
+from ecr_archiver.cli.output import emit, stdout_console
 from ecr_archiver.restore.ensure import (
     EnsureReport,
     EnsureTarget,
@@ -68,12 +60,12 @@ def _table(report: EnsureReport) -> Table:
     return table
 
 
-def _result(report: EnsureReport, waited: bool) -> tuple[str, int]:
+def _result(report: EnsureReport, waited: bool) -> tuple[str, ExitCode]:
     if report.refused:
-        return "refused", EXIT_AWS
+        return "refused", ExitCode.AWS
     if report.pending:
-        return ("timed-out", EXIT_TIMEOUT) if waited else ("pending", EXIT_PENDING)
-    return "active", EXIT_OK
+        return ("timed-out", ExitCode.TIMEOUT) if waited else ("pending", ExitCode.PENDING)
+    return "active", ExitCode.OK
 
 
 def _explain(report: EnsureReport, result: str, timeout: float) -> None:
@@ -107,9 +99,9 @@ def ensure_active_cmd(
     """Restore every archived image among REF... (REPO:TAG, REPO@DIGEST or a full image URI) and the
     --task-definition images, with their referrers; images of other registries are ignored."""
     if not refs and not task_definitions:
-        fail("give at least one REF or --task-definition", EXIT_USAGE)
+        fail("give at least one REF or --task-definition", ExitCode.USAGE)
     if timeout <= 0:
-        fail(f"--timeout must be positive, got {timeout:g}", EXIT_USAGE)
+        fail(f"--timeout must be positive, got {timeout:g}", ExitCode.USAGE)
     registry = EcrRegistry(ctx.client("ecr"))
     report = ensure_active(_targets(ctx, refs, task_definitions), registry=registry)
     if wait and report.pending and not report.refused:
@@ -118,5 +110,5 @@ def ensure_active_cmd(
     payload: dict[str, Any] = {"result": result, **report.model_dump(mode="json", by_alias=True)}
     emit(ctx, payload, lambda: console.print(_table(report)))
     _explain(report, result, timeout)
-    if code != EXIT_OK:
-        raise SystemExit(code)
+    if code is not ExitCode.OK:
+        exit_with(code)

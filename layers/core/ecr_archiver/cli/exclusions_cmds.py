@@ -9,8 +9,10 @@ from rich.table import Table
 from ecr_archiver.adapters.ecr import EcrRegistry
 from ecr_archiver.adapters.ssm import ParameterStore
 from ecr_archiver.cli.context import CliContext
-from ecr_archiver.cli.main import EXIT_INVALID, EXIT_PARTIAL, CliFailure, cli, emit, user_errors
-from ecr_archiver.cli.output import stdout_console
+from ecr_archiver.cli.exit_codes import ExitCode
+from ecr_archiver.cli.failures import CliFailure, exit_with, user_errors
+from ecr_archiver.cli.group import cli
+from ecr_archiver.cli.output import emit, stdout_console
 from ecr_archiver.exclusions.logic import reconcile_exclusions
 from ecr_archiver.exclusions.models import SettingNames, SyncOptions, SyncResult
 
@@ -83,7 +85,7 @@ def sync_exclusions(
     if result.refused:
         if ctx.output_json:
             click.echo(result.model_dump_json(indent=2))
-        raise CliFailure(f"refused ({result.refused.value}): {result.reason}", EXIT_INVALID)
+        raise CliFailure(f"refused ({result.refused.value}): {result.reason}", ExitCode.INVALID)
     emit(ctx, result.model_dump(mode="json"), lambda: _render(result))
     if result.failed:
-        raise SystemExit(EXIT_PARTIAL)
+        exit_with(ExitCode.PARTIAL)

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ecr_archiver.adapters.ecr import EcrRegistry
+from ecr_archiver.adapters.memory import MemoryQueue, MemoryStore
 from ecr_archiver.archiving.config import ArchiveConfig
 from ecr_archiver.archiving.errors import PreviewNotReady
 from ecr_archiver.archiving.inuse import ImageUseSource
@@ -31,7 +31,7 @@ from ecr_archiver.archiving.models import (
     WorkMessage,
 )
 from ecr_archiver.archiving.planner import PlanOptions, plan_archive_run
-from ecr_archiver.archiving.report import report_prefix
+from ecr_archiver.archiving.report import read_image_records
 from ecr_archiver.archiving.worker import WorkerLimits, archive_candidates
 from ecr_archiver.cli.context import WaitClock
 from ecr_archiver.errors import EcrArchiverError
@@ -43,49 +43,6 @@ _NO_DEADLINE_MS = 10**12
 
 class PreviewTimeout(EcrArchiverError):
     code = "PreviewTimeout"
-
-
-class MemoryQueue:
-    """Stands in for the work queue: the planner's messages and any continuation, in order."""
-
-    def __init__(self) -> None:
-        self.bodies: list[str] = []
-
-    def send_many(self, bodies: Sequence[str], *, delay_seconds: int = 0) -> None:
-        self.bodies.extend(bodies)
-
-    def send(self, body: str, *, delay_seconds: int = 0) -> None:
-        self.bodies.append(body)
-
-
-class MemoryStore:
-    """Stands in for the report bucket (and for oversized protected sets)."""
-
-    bucket = "local"
-
-    def __init__(self) -> None:
-        self.objects: dict[str, str] = {}
-
-    def put_text(self, key: str, text: str, *, content_type: str = "application/json") -> None:
-        self.objects[key] = text
-
-    def put_json(self, key: str, document: Any) -> None:
-        self.objects[key] = json.dumps(document, default=str)
-
-    def get_json(self, key: str) -> Any:
-        return json.loads(self.objects[key])
-
-    def list_keys(self, prefix: str) -> Iterator[str]:
-        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
-
-    def records(self, run_id: str, repository: str) -> list[ImageRecord]:
-        prefix = f"{report_prefix(run_id, repository)}images/"
-        return [
-            ImageRecord.model_validate_json(line)
-            for key in self.list_keys(prefix)
-            for line in self.objects[key].splitlines()
-            if line.strip()
-        ]
 
 
 @dataclass
@@ -220,7 +177,7 @@ def work_locally(
         result = _work_one(message, registry, store, clock, limits, preview_timeout, poll_interval, on_wait)
         run = RepositoryRun(
             result=result,
-            records=store.records(message.run_id, message.repository),
+            records=read_image_records(store, message.run_id, message.repository),
             images=sum(1 for _ in registry.describe_images(message.repository, status="ANY")),
         )
         out.append(run)

@@ -1,4 +1,4 @@
-"""Consoles for the CLI's tables: terminal-wide on a terminal, never wrapped in a pipe or CI log.
+"""Command output: JSON or tables, on consoles terminal-wide on a terminal, never wrapped in a pipe.
 
 Rich falls back to 80 columns when the output is not a terminal, which splits repository names
 and ARNs mid-word in CI logs and in ``| grep``. Off a terminal these consoles are as wide as the
@@ -7,7 +7,14 @@ content needs, whatever ``COLUMNS`` says (CI runners and pytest-xdist set it to 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
 from rich.console import Console, ConsoleDimensions
+
+from ecr_archiver.cli.context import CliContext
 
 #: Off a terminal: wide enough that no table of ours wraps (a repository name is at most 256).
 UNWRAPPED_WIDTH = 10_000
@@ -42,3 +49,11 @@ def human_bytes(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"  # pragma: no cover - loop always returns
+
+
+def emit(ctx: CliContext, payload: Any, render: Callable[[], None]) -> None:
+    """JSON on stdout with ``--json``, else the rich rendering."""
+    if ctx.output_json:
+        click.echo(json.dumps(payload, indent=2, default=str))
+    else:
+        render()

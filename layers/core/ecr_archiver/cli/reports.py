@@ -2,7 +2,8 @@
 
 Sources:
 - ``s3://BUCKET/reports/<runId>/`` (or one repository below it): the scheduled run's own report,
-  whose ``images/*.jsonl`` parts carry one record per image; the repository is in the key.
+  whose ``images/*.jsonl`` parts carry one record per image; the repository is in the key. The
+  layout is read by ``archiving.report``, next to the writer.
 - a local file: the CLI's ``--report`` JSON (``images`` with a ``repository`` on each record), or
   JSON Lines records that each name their ``repository``.
 """
@@ -15,11 +16,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ecr_archiver.adapters.s3 import ObjectStore
-from ecr_archiver.errors import ConfigInvalid
-from ecr_archiver.models import ImageRef
+from pydantic import ValidationError
 
-ARCHIVED = "ARCHIVED"
+from ecr_archiver.adapters.s3 import ObjectStore
+from ecr_archiver.archiving.models import ImageRecord, Outcome
+from ecr_archiver.archiving.report import REPORTS_PREFIX, ImagePart, image_parts, parse_image_part
+from ecr_archiver.errors import ConfigInvalid, validation_problems
+from ecr_archiver.models import ImageRef
 
 
 def _records_from_text(text: str) -> Iterator[dict[str, Any]]:
@@ -45,11 +48,11 @@ def _records_from_text(text: str) -> Iterator[dict[str, Any]]:
                     raise ConfigInvalid(f"report line {n} is not JSON: {exc.msg}") from None
 
 
-def _archived(records: Iterable[dict[str, Any]], repository: str | None, source: str) -> Iterator[ImageRef]:
+def _archived(records: Iterable[dict[str, Any]], source: str) -> Iterator[ImageRef]:
     for rec in records:
-        if str(rec.get("outcome", "")).upper() != ARCHIVED:
+        if str(rec.get("outcome", "")).upper() != Outcome.ARCHIVED:
             continue
-        repo = rec.get("repository") or repository
+        repo = rec.get("repository")
         if not repo:
             raise ConfigInvalid(
                 f"{source}: an ARCHIVED record names no repository (digest {rec.get('digest')})"
@@ -60,18 +63,20 @@ def _archived(records: Iterable[dict[str, Any]], repository: str | None, source:
 def _from_s3(url: str, store_for: Callable[[str], ObjectStore]) -> Iterator[ImageRef]:
     parts = urlsplit(url)
     prefix = parts.path.lstrip("/")
-    if not parts.netloc or not prefix.startswith("reports/"):
+    if not parts.netloc or not prefix.startswith(REPORTS_PREFIX):
         raise ConfigInvalid(f"{url}: expected s3://BUCKET/reports/<runId>/[<repository>/]")
     store = store_for(parts.netloc)
-    for key in sorted(store.list_keys(prefix)):
-        # reports/<runId>/<repository...>/images/<part>.jsonl; repositories may contain "/"
-        head, sep, tail = key.partition("/images/")
-        if not sep or not tail.endswith(".jsonl"):
-            continue
-        repository = head.split("/", 2)[2]
-        yield from _archived(
-            _records_from_text(store.get_text(key)), repository, f"s3://{parts.netloc}/{key}"
-        )
+    for part in image_parts(store, prefix):
+        for record in _read_part(store, part, f"s3://{parts.netloc}/{part.key}"):
+            if record.outcome is Outcome.ARCHIVED:
+                yield ImageRef(repository=part.repository, digest=record.digest)
+
+
+def _read_part(store: ObjectStore, part: ImagePart, source: str) -> list[ImageRecord]:
+    try:
+        return parse_image_part(store.get_text(part.key))
+    except ValidationError as exc:
+        raise ConfigInvalid(f"{source}: not a report part: {validation_problems(exc)}") from None
 
 
 def archived_images(source: str, store_for: Callable[[str], ObjectStore]) -> list[ImageRef]:
@@ -82,7 +87,7 @@ def archived_images(source: str, store_for: Callable[[str], ObjectStore]) -> lis
         path = Path(source)
         if not path.is_file():
             raise ConfigInvalid(f"{source}: no such report file")
-        refs = list(_archived(_records_from_text(path.read_text()), None, source))
+        refs = list(_archived(_records_from_text(path.read_text()), source))
     unique = list(dict.fromkeys(refs))
     if not unique:
         raise ConfigInvalid(f"{source} lists no ARCHIVED images")

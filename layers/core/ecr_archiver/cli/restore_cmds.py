@@ -12,18 +12,11 @@ from rich.table import Table
 from ecr_archiver.adapters.ecr import EcrRegistry
 from ecr_archiver.adapters.s3 import ObjectStore
 from ecr_archiver.cli.context import CliContext
-from ecr_archiver.cli.main import (
-    EXIT_AWS,
-    EXIT_PARTIAL,
-    EXIT_TIMEOUT,
-    cli,
-    emit,
-    fail,
-    user_errors,
-)
-from ecr_archiver.cli.output import human_bytes, stderr_console, stdout_console
+from ecr_archiver.cli.exit_codes import ExitCode
+from ecr_archiver.cli.failures import exit_with, fail, user_errors
+from ecr_archiver.cli.group import cli
+from ecr_archiver.cli.output import emit, human_bytes, stderr_console, stdout_console
 from ecr_archiver.cli.reports import archived_images
-from ecr_archiver.cli.signing import signed_request
 from ecr_archiver.errors import EcrArchiverError
 from ecr_archiver.models import ImageRef
 from ecr_archiver.restore.logic import describe_image_status, restore_image
@@ -89,10 +82,10 @@ class RestoreTarget:
         body: dict[str, Any] | None = None,
         query: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        resp = signed_request(self.ctx.session, method, f"{self.api_url}{path}", body=body, query=query)
+        resp = self.ctx.session.signed_request(method, f"{self.api_url}{path}", body=body, query=query)
         if resp.status >= 400:
             code = resp.body.get("error", f"HTTP {resp.status}")
-            fail(f"{code}: {resp.body.get('message', resp.body)}", EXIT_AWS)
+            fail(f"{code}: {resp.body.get('message', resp.body)}", ExitCode.AWS)
         return resp.body
 
 
@@ -141,7 +134,10 @@ def _wait(
             if not pending:
                 break
             if clock.now() >= deadline:
-                fail(f"timed out after {timeout:.0f}s; still ACTIVATING: {', '.join(pending)}", EXIT_TIMEOUT)
+                fail(
+                    f"timed out after {timeout:.0f}s; still ACTIVATING: {', '.join(pending)}",
+                    ExitCode.TIMEOUT,
+                )
             clock.sleep(interval)
     return [final[str(r)] for r in refs]
 
@@ -182,7 +178,7 @@ def restore(
 ) -> None:
     """Restore IMAGE (REPO:TAG or REPO@DIGEST) from ARCHIVE to STANDARD."""
     if bool(image) == bool(report):
-        fail("give exactly one of IMAGE or --from-report", 2)
+        fail("give exactly one of IMAGE or --from-report", ExitCode.USAGE)
     refs = (
         archived_images(report, lambda bucket: ObjectStore(bucket, ctx.client("s3")))
         if report
@@ -212,7 +208,7 @@ def restore(
     for f in failures:
         click.echo(f"failed: {f['image']}: {f['error']}: {f['message']}", err=True)
     if failures:
-        raise SystemExit(EXIT_PARTIAL)
+        exit_with(ExitCode.PARTIAL)
 
 
 STATUS_FIELDS = (
