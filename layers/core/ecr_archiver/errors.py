@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pydantic import ValidationError
 
 
@@ -94,12 +96,17 @@ class AwsServiceError(EcrArchiverError):
     """Any other AWS error: server faults after retries, access denied, validation."""
 
 
-def field_path(loc: tuple[int | str, ...]) -> str:
-    """A pydantic error location as a reader writes it: ``repositories[0].include``."""
+def field_path(loc: Sequence[int | str]) -> str:
+    """A pydantic error location as a reader of a document writes it: ``repositories[0].include``."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "<root>"
+
+
+def dotted_path(loc: Sequence[int | str], default: str = "") -> str:
+    """A pydantic error location joined with dots (``detail.containers.0.image``); ``default`` if empty."""
+    return ".".join(str(part) for part in loc) or default
 
 
 def validation_problems(exc: ValidationError) -> str:

@@ -13,7 +13,7 @@ from ecr_archiver.errors import SettingsInvalid, validation_problems
 class EnvSettings(BaseModel):
     """Base for settings models. Field aliases are the environment variable names."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True, extra="ignore")
 
 
 def load_settings[S: EnvSettings](model: type[S], environ: Mapping[str, str] | None = None) -> S:

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ecr_archiver.archiving.config import DEFAULT_CONFIG
+from ecr_archiver.archiving.config import DEFAULT_CONFIG, DEFAULT_CONFIG_PARAMETER
 from ecr_emulator import Emulator
 from tests.integration.cli.conftest import Run
 
@@ -31,12 +31,12 @@ def deploy_stack(emulator: Emulator, *, config: str, **parameters: str) -> None:
         "Resources": {
             "ArchiveConfigParameter": {
                 "Type": "AWS::SSM::Parameter",
-                "Properties": {"Name": "/ecr-archiver/config", "Type": "String", "Value": config},
+                "Properties": {"Name": DEFAULT_CONFIG_PARAMETER, "Type": "String", "Value": config},
             }
         },
         "Outputs": {
             "RestoreApiUrl": {"Value": "https://abc.execute-api.us-east-1.amazonaws.com/v1"},
-            "ArchiveConfigParameterName": {"Value": "/ecr-archiver/config"},
+            "ArchiveConfigParameterName": {"Value": DEFAULT_CONFIG_PARAMETER},
             "ArchiveReportBucketName": {"Value": "reports-bucket"},
             "ArchivingRoleArns": {"Value": f"{PLAN_ROLE},{WORKER_ROLE}"},
         },

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ecr_archiver import errors
+from ecr_archiver.adapters.memory import MemoryStore
 from ecr_archiver.archiving.inuse import ImageUse
 from ecr_archiver.archiving.worker import WorkerLimits
-from ecr_archiver.cli.local_run import MemoryStore
 from ecr_archiver.lifecycle.policy import canonical_policy_text, parse_lifecycle_policy, policy_hash
 from ecr_archiver.models import ImageDetail, ImageRef, ImageStatus
 
@@ -188,12 +188,6 @@ class FakeRegistry:
             manifest_media_type=image.media_type,
         )
 
-    def describe_images_by_tag(self, repository: str, tags: Iterable[str]) -> Iterator[ImageDetail]:
-        for tag in tags:
-            for image in self.images.values():
-                if tag in image.tags:
-                    yield from self.describe_images_by_digest(repository, [image.digest])
-
     def update_storage_class(self, ref: ImageRef, target: str) -> ImageStatus:
         with self._lock:
             self.calls["UpdateImageStorageClass"] += 1
@@ -239,7 +233,7 @@ class FakeQueue:
 
 
 class FakeStore(MemoryStore):
-    """The CLI's in-memory report bucket, plus a reader of every record written."""
+    """The in-memory report bucket, plus a reader of every record written."""
 
     bucket = "reports-bucket"
 

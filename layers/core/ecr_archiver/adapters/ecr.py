@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecr_archiver import aws
 from ecr_archiver.adapters.errors import aws_errors
+from ecr_archiver.errors import ImageNotFound
 from ecr_archiver.models import ImageDetail, ImageRef, ImageStatus
 
 if TYPE_CHECKING:
@@ -55,11 +56,6 @@ class EcrRegistry:
             for page in paginator.paginate(PaginationConfig={"PageSize": 1000}):
                 for repo in page["repositories"]:
                     yield repo["repositoryName"]
-
-    def repository_arn(self, repository: str) -> str:
-        with aws_errors():
-            resp = self._client.describe_repositories(repositoryNames=[repository])
-        return resp["repositories"][0]["repositoryArn"]
 
     # -- images -------------------------------------------------------------------------
     def describe_image(self, ref: ImageRef) -> ImageDetail:
@@ -112,8 +108,6 @@ class EcrRegistry:
         return out
 
     def _describe_batch(self, repository: str, digests: list[str]) -> Iterator[ImageDetail]:
-        from ecr_archiver.errors import ImageNotFound
-
         try:
             with aws_errors():
                 resp = self._client.describe_images(
@@ -177,14 +171,6 @@ class EcrRegistry:
             resp = self._client.start_lifecycle_policy_preview(**kwargs)
         return str(resp["status"])
 
-    def get_preview_pages(self, repository: str, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
-        """Raw GetLifecyclePolicyPreview pages (status, policy text, results, summary)."""
-        paginator = self._client.get_paginator("get_lifecycle_policy_preview")
-        with aws_errors():
-            yield from paginator.paginate(  # type: ignore[misc]
-                repositoryName=repository, PaginationConfig={"PageSize": page_size}
-            )
-
     def get_preview_results(self, repository: str, digests: Iterable[str]) -> Iterator[dict[str, Any]]:
         """The preview's results for known digests, 100 image ids per call (no paging with ids)."""
         for batch in _batches(digests):
@@ -233,18 +219,3 @@ class EcrRegistry:
         with aws_errors():
             resp = self._client.get_lifecycle_policy(repositoryName=repository)
         return str(resp["lifecyclePolicyText"])
-
-    def describe_images_by_tag(self, repository: str, tags: Iterable[str]) -> Iterator[ImageDetail]:
-        """Details for tags (any status), one call per tag; tags that no longer exist are skipped."""
-        from ecr_archiver.errors import ImageNotFound
-
-        for tag in tags:
-            try:
-                with aws_errors():
-                    resp = self._client.describe_images(
-                        repositoryName=repository, imageIds=[{"imageTag": tag}], filter={"imageStatus": "ANY"}
-                    )
-            except ImageNotFound:
-                continue
-            for item in resp["imageDetails"]:
-                yield ImageDetail.from_api(item)  # type: ignore[arg-type,unused-ignore]

@@ -13,6 +13,7 @@ from fnmatch import fnmatchcase
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
 
 from ecr_archiver.errors import ConfigInvalid, LifecyclePolicyInvalid, validation_problems
 from ecr_archiver.lifecycle.policy import canonical_policy_text, parse_lifecycle_policy
@@ -35,11 +36,11 @@ DEFAULT_LIFECYCLE_POLICY: dict[str, Any] = {
     ]
 }
 
-#: What the template stores in the SSM parameter: a dry run, 90 days unpulled, protect
-#: ``latest`` and whatever ECS and Lambda run.
 #: The SSM parameter the stack creates for this document (template parameter ConfigParameterName).
 DEFAULT_CONFIG_PARAMETER = "/ecr-archiver/config"
 
+#: What the template stores in the SSM parameter: a dry run, 90 days unpulled, protect
+#: ``latest`` and whatever ECS and Lambda run.
 DEFAULT_CONFIG: dict[str, Any] = {
     "dryRun": True,
     "repositories": [{"include": ["*"], "lifecyclePolicy": DEFAULT_LIFECYCLE_POLICY}],
@@ -56,7 +57,11 @@ Glob = Annotated[str, Field(min_length=1, max_length=256)]
 
 
 class _ConfigModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    """camelCase in the document, snake_case in Python; unknown fields rejected."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=True, validate_by_alias=True
+    )
 
 
 class RepositorySelection(_ConfigModel):
@@ -64,7 +69,7 @@ class RepositorySelection(_ConfigModel):
 
     include: Annotated[list[Glob], Field(min_length=1)]
     exclude: list[Glob] = []
-    lifecycle_policy: dict[str, Any] | None = Field(default=None, alias="lifecyclePolicy")
+    lifecycle_policy: dict[str, Any] | None = None
 
     @field_validator("lifecycle_policy")
     @classmethod
@@ -91,15 +96,15 @@ class RepositorySelection(_ConfigModel):
 class InUseProtection(_ConfigModel):
     ecs: bool = True
     lambda_: bool = Field(default=True, alias="lambda")
-    role_arns: list[Annotated[str, Field(pattern=_ROLE_ARN)]] = Field(default=[], alias="roleArns")
+    role_arns: list[Annotated[str, Field(pattern=_ROLE_ARN)]] = []
     #: Regions whose ECS and Lambda run images from this registry (this account and every role);
     #: empty means the function's own region only.
     regions: list[Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")]] = []
 
 
 class Protection(_ConfigModel):
-    tag_patterns: list[Glob] = Field(default=["latest"], alias="tagPatterns")
-    in_use: InUseProtection = Field(default_factory=InUseProtection, alias="inUse")
+    tag_patterns: list[Glob] = ["latest"]
+    in_use: InUseProtection = Field(default_factory=InUseProtection)
     images: list[str] = []
 
     @field_validator("images")
@@ -119,14 +124,12 @@ class Protection(_ConfigModel):
 
 
 class ArchiveConfig(_ConfigModel):
-    dry_run: bool = Field(default=True, alias="dryRun")
+    dry_run: bool = True
     repositories: Annotated[list[RepositorySelection], Field(min_length=1)] = Field(
         default_factory=lambda: [RepositorySelection.model_validate(DEFAULT_CONFIG["repositories"][0])]
     )
     protect: Protection = Field(default_factory=Protection)
-    max_images_per_run: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
-        default=5000, alias="maxImagesPerRun"
-    )
+    max_images_per_run: Annotated[int, Field(ge=1, le=1_000_000)] = 5000
 
     def selection_for(self, repository: str) -> RepositorySelection | None:
         """The first entry whose ``include`` matches and no ``exclude`` does."""

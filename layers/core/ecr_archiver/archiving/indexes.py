@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
-from pydantic import Field
-
 from ecr_archiver.archiving.models import ManifestReads, SkipReason, _Wire
 from ecr_archiver.models import ImageDetail, ImageStatus
 
@@ -54,7 +52,7 @@ class IndexMap(_Wire):
     mode: ManifestReads
     indexes: dict[str, IndexEntry] = {}
     #: True once every index was handled (phase INDEXES finished).
-    indexes_done: bool = Field(default=False, alias="indexesDone")
+    indexes_done: bool = False
     #: Indexes this run archived (or, in a dry run, would archive): no longer holding children.
     gone: list[str] = []
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 MESSAGE_VERSION = 1
 
@@ -13,7 +14,9 @@ MESSAGE_VERSION = 1
 class _Wire(BaseModel):
     """camelCase on the wire, snake_case in Python; unknown fields rejected."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=True, validate_by_alias=True
+    )
 
 
 class Outcome(StrEnum):
@@ -34,7 +37,6 @@ class SkipReason(StrEnum):
     NOT_STANDARD = "NOT_STANDARD"  # the preview says it is not in STANDARD storage
     ALREADY_ARCHIVED = "ALREADY_ARCHIVED"  # archived (or activating) since the preview
     IMAGE_NOT_FOUND = "IMAGE_NOT_FOUND"  # deleted since the preview
-    MAX_IMAGES_PER_RUN = "MAX_IMAGES_PER_RUN"  # over the per-run cap
 
 
 #: Reasons that mean "something the user protects" (the ``ImagesProtected`` metric).
@@ -73,10 +75,10 @@ class WorkPhase(StrEnum):
 class ProtectedSet(_Wire):
     """What must not be archived in one repository: digests and tags (in use or listed)."""
 
-    in_use_digests: list[str] = Field(default=[], alias="inUseDigests")
-    in_use_tags: list[str] = Field(default=[], alias="inUseTags")
-    listed_digests: list[str] = Field(default=[], alias="listedDigests")
-    listed_tags: list[str] = Field(default=[], alias="listedTags")
+    in_use_digests: list[str] = []
+    in_use_tags: list[str] = []
+    listed_digests: list[str] = []
+    listed_tags: list[str] = []
 
 
 class S3Pointer(_Wire):
@@ -88,11 +90,11 @@ class Totals(_Wire):
     """Running counts for one repository in one run, carried across continuations."""
 
     archived: int = 0
-    would_archive: int = Field(default=0, alias="wouldArchive")
+    would_archive: int = 0
     skipped: int = 0
     failed: int = 0
-    bytes_archived: int = Field(default=0, alias="bytesArchived")
-    bytes_would_archive: int = Field(default=0, alias="bytesWouldArchive")
+    bytes_archived: int = 0
+    bytes_would_archive: int = 0
     protected: dict[str, int] = {}
 
     @property
@@ -106,7 +108,7 @@ class Cursor(_Wire):
     (images phase) and the index in that page or in the sorted list of indexes (indexes phase)."""
 
     phase: WorkPhase = WorkPhase.IMAGES
-    page_token: str | None = Field(default=None, alias="pageToken")
+    page_token: str | None = None
     offset: int = Field(default=0, ge=0)
     invocation: int = Field(default=1, ge=1)
 
@@ -115,16 +117,16 @@ class WorkMessage(_Wire):
     """One repository's share of a run, as sent to the work queue (and re-sent to continue)."""
 
     version: int = MESSAGE_VERSION
-    run_id: str = Field(alias="runId")
+    run_id: str
     repository: str
-    policy_text: str = Field(alias="policyText")
-    policy_hash: str = Field(alias="policyHash")
-    dry_run: bool = Field(alias="dryRun")
-    max_images: int = Field(alias="maxImages", ge=1)
-    tag_patterns: list[str] = Field(default=[], alias="tagPatterns")
-    manifest_reads: ManifestReads = Field(default=ManifestReads.CONSERVATIVE, alias="manifestReads")
+    policy_text: str
+    policy_hash: str
+    dry_run: bool
+    max_images: int = Field(ge=1)
+    tag_patterns: list[str] = []
+    manifest_reads: ManifestReads = ManifestReads.CONSERVATIVE
     protected: ProtectedSet | None = None
-    protected_ref: S3Pointer | None = Field(default=None, alias="protectedRef")
+    protected_ref: S3Pointer | None = None
     cursor: Cursor | None = None
     totals: Totals = Field(default_factory=Totals)
 
@@ -139,9 +141,9 @@ class ImageRecord(_Wire):
     tags: list[str] = []
     outcome: Outcome
     reason: str | None = None
-    size_bytes: int | None = Field(default=None, alias="sizeBytes")
-    rule_priority: int | None = Field(default=None, alias="rulePriority")
-    pushed_at: datetime | None = Field(default=None, alias="pushedAt")
+    size_bytes: int | None = None
+    rule_priority: int | None = None
+    pushed_at: datetime | None = None
     #: For INDEX_CHILD / POSSIBLE_INDEX_CHILD: the index that stays ACTIVE, as ``digest (tags)``.
     index: str | None = None
 
@@ -153,27 +155,42 @@ class RepositoryStatus(StrEnum):
 
 
 class RepositoryResult(_Wire):
-    run_id: str = Field(alias="runId")
+    run_id: str
     repository: str
     status: RepositoryStatus
-    dry_run: bool = Field(alias="dryRun")
-    manifest_reads: ManifestReads = Field(default=ManifestReads.CONSERVATIVE, alias="manifestReads")
+    dry_run: bool
+    manifest_reads: ManifestReads = ManifestReads.CONSERVATIVE
     totals: Totals
-    report_key: str | None = Field(default=None, alias="reportKey")
+    report_key: str | None = None
     capped: bool = False
+
+
+class PreviewStart(StrEnum):
+    """How the planner's StartLifecyclePolicyPreview went for one repository."""
+
+    STARTED = "STARTED"
+    #: Another caller's preview is running; the worker restarts ours once it finishes.
+    IN_PROGRESS_ELSEWHERE = "IN_PROGRESS_ELSEWHERE"
+
+
+class RepositorySkipReason(StrEnum):
+    """Why the planner sent no message for a selected repository."""
+
+    NO_LIFECYCLE_POLICY = "NO_LIFECYCLE_POLICY"
+    REPOSITORY_NOT_FOUND = "REPOSITORY_NOT_FOUND"
 
 
 class PlannedRepository(_Wire):
     repository: str
-    preview: str  # STARTED, or IN_PROGRESS_ELSEWHERE (the worker restarts ours later)
-    protected_in_s3: bool = Field(alias="protectedInS3")
+    preview: PreviewStart
+    protected_in_s3: bool
 
 
 class PlanResult(_Wire):
-    run_id: str = Field(alias="runId")
-    dry_run: bool = Field(alias="dryRun")
-    manifest_reads: ManifestReads = Field(default=ManifestReads.CONSERVATIVE, alias="manifestReads")
+    run_id: str
+    dry_run: bool
+    manifest_reads: ManifestReads = ManifestReads.CONSERVATIVE
     #: Why the run reads manifests the way it does (one sentence, for the operator).
-    manifest_reads_reason: str = Field(default="", alias="manifestReadsReason")
+    manifest_reads_reason: str = ""
     planned: list[PlannedRepository] = []
-    skipped: dict[str, str] = {}
+    skipped: dict[str, RepositorySkipReason] = {}

@@ -15,12 +15,15 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import single_metric
 
-from ecr_archiver.archiving.config import ArchiveConfig, parse_config
+from ecr_archiver.archiving.config import ArchiveConfig, RepositorySelection, parse_config
 from ecr_archiver.archiving.inuse import ImageUseSource, InUseImages, discover_in_use
 from ecr_archiver.archiving.models import (
     ManifestReads,
     PlannedRepository,
     PlanResult,
+    PreviewStart,
+    ProtectedSet,
+    RepositorySkipReason,
     S3Pointer,
     WorkMessage,
 )
@@ -34,10 +37,13 @@ from ecr_archiver.errors import (
     RepositoryNotFound,
 )
 from ecr_archiver.lifecycle.policy import policy_hash
+from ecr_archiver.models import ImageRef
 from ecr_archiver.observability import NAMESPACE, SERVICE, MetricUnit, logger, metrics
 
 #: SQS accepts 256 KiB (262,144 bytes) per message; keep headroom for attributes and envelope.
 MAX_MESSAGE_BYTES = 240 * 1024
+#: SendMessageBatch takes at most 10 messages.
+SEND_BATCH_SIZE = 10
 
 
 class PlanningRegistry(Protocol):
@@ -105,6 +111,18 @@ def _report_mode(mode: ManifestReads, reason: str) -> None:
     logger.info(f"manifest reads: {mode}", extra={"manifest_reads": str(mode), "reason": reason})
 
 
+@dataclass(frozen=True)
+class _RunPlan:
+    """What every repository's message of one run shares."""
+
+    run_id: str
+    config: ArchiveConfig
+    dry_run: bool
+    mode: ManifestReads
+    in_use: InUseImages
+    listed: list[ImageRef]
+
+
 def plan_archive_run(
     config_text: str,
     *,
@@ -130,70 +148,116 @@ def plan_archive_run(
         metrics.add_metric(name="RepositoriesPlanned", unit=MetricUnit.Count, value=0)
         return result
 
-    in_use = discover_in_use(in_use_sources(config)) if selected else InUseImages()
-    listed = config.protect.image_refs()
-
+    plan = _RunPlan(
+        run_id=run_id,
+        config=config,
+        dry_run=dry_run,
+        mode=mode,
+        in_use=discover_in_use(in_use_sources(config)),
+        listed=config.protect.image_refs(),
+    )
     pending: list[str] = []
     for repo, entry in selected:
-        try:
-            policy_text = entry.policy_text() or registry.get_lifecycle_policy_text(repo)
-        except LifecyclePolicyNotFound:
-            result.skipped[repo] = "NO_LIFECYCLE_POLICY"
-            continue
-        except RepositoryNotFound:
-            result.skipped[repo] = "REPOSITORY_NOT_FOUND"
-            continue
-        try:
-            registry.start_preview(repo, policy_text)
-            preview = "STARTED"
-        except PreviewInProgress:
-            preview = "IN_PROGRESS_ELSEWHERE"
-            logger.info(
-                "a preview is already running; the worker will restart ours", extra={"repository": repo}
-            )
-        except RepositoryNotFound:
-            result.skipped[repo] = "REPOSITORY_NOT_FOUND"
-            continue
-
-        protected = protected_set_for(repo, in_use.for_repository(repo), listed)
-        message = WorkMessage(
-            run_id=run_id,
-            repository=repo,
-            policy_text=policy_text,
-            policy_hash=_hash_of(policy_text),
-            dry_run=dry_run,
-            max_images=config.max_images_per_run,
-            tag_patterns=list(config.protect.tag_patterns),
-            manifest_reads=mode,
-            protected=protected,
+        body = _plan_repository(
+            plan, repo, entry, registry=registry, store=store, options=options, result=result
         )
-        body = message.to_json()
-        in_s3 = len(body.encode()) > options.max_message_bytes
-        if in_s3:
-            key = protected_set_key(run_id, repo)
-            store.put_json(key, protected.model_dump(mode="json", by_alias=True))
-            message = message.model_copy(
-                update={"protected": None, "protected_ref": S3Pointer(bucket=store.bucket, key=key)}
-            )
-            body = message.to_json()
+        if body is None:
+            continue
         pending.append(body)
-        result.planned.append(PlannedRepository(repository=repo, preview=preview, protected_in_s3=in_s3))
-        if len(pending) == 10:
+        if len(pending) == SEND_BATCH_SIZE:
             queue.send_many(pending, delay_seconds=options.delay_seconds)
             pending = []
     if pending:
         queue.send_many(pending, delay_seconds=options.delay_seconds)
+    _report_planned(plan, result)
+    return result
 
+
+def _plan_repository(
+    plan: _RunPlan,
+    repo: str,
+    entry: RepositorySelection,
+    *,
+    registry: PlanningRegistry,
+    store: ProtectedSetStore,
+    options: PlanOptions,
+    result: PlanResult,
+) -> str | None:
+    """Start the repository's preview and return its message body, recording it in ``result``.
+
+    ``None`` when the repository cannot be planned; ``result.skipped`` then says why.
+    """
+    started = _start_preview(repo, entry, registry=registry, result=result)
+    if started is None:
+        return None
+    policy_text, preview = started
+    protected = protected_set_for(repo, plan.in_use.for_repository(repo), plan.listed)
+    message = WorkMessage(
+        run_id=plan.run_id,
+        repository=repo,
+        policy_text=policy_text,
+        policy_hash=_hash_of(policy_text),
+        dry_run=plan.dry_run,
+        max_images=plan.config.max_images_per_run,
+        tag_patterns=list(plan.config.protect.tag_patterns),
+        manifest_reads=plan.mode,
+        protected=protected,
+    )
+    body, in_s3 = _message_body(message, protected, store=store, max_bytes=options.max_message_bytes)
+    result.planned.append(PlannedRepository(repository=repo, preview=preview, protected_in_s3=in_s3))
+    return body
+
+
+def _start_preview(
+    repo: str, entry: RepositorySelection, *, registry: PlanningRegistry, result: PlanResult
+) -> tuple[str, PreviewStart] | None:
+    """The policy text previewed for ``repo`` and how its preview started.
+
+    ``None`` (the reason recorded in ``result.skipped``) when the repository has no policy to
+    preview or no longer exists.
+    """
+    try:
+        policy_text = entry.policy_text() or registry.get_lifecycle_policy_text(repo)
+    except LifecyclePolicyNotFound:
+        result.skipped[repo] = RepositorySkipReason.NO_LIFECYCLE_POLICY
+        return None
+    except RepositoryNotFound:
+        result.skipped[repo] = RepositorySkipReason.REPOSITORY_NOT_FOUND
+        return None
+    try:
+        registry.start_preview(repo, policy_text)
+    except PreviewInProgress:
+        logger.info("a preview is already running; the worker will restart ours", extra={"repository": repo})
+        return policy_text, PreviewStart.IN_PROGRESS_ELSEWHERE
+    except RepositoryNotFound:
+        result.skipped[repo] = RepositorySkipReason.REPOSITORY_NOT_FOUND
+        return None
+    return policy_text, PreviewStart.STARTED
+
+
+def _message_body(
+    message: WorkMessage, protected: ProtectedSet, *, store: ProtectedSetStore, max_bytes: int
+) -> tuple[str, bool]:
+    """The message as sent, and whether its protected set went to S3 to keep it under ``max_bytes``."""
+    body = message.to_json()
+    if len(body.encode()) <= max_bytes:
+        return body, False
+    key = protected_set_key(message.run_id, message.repository)
+    store.put_json(key, protected.model_dump(mode="json", by_alias=True))
+    pointer = S3Pointer(bucket=store.bucket, key=key)
+    return message.model_copy(update={"protected": None, "protected_ref": pointer}).to_json(), True
+
+
+def _report_planned(plan: _RunPlan, result: PlanResult) -> None:
     metrics.add_metric(name="RepositoriesPlanned", unit=MetricUnit.Count, value=len(result.planned))
     logger.info(
         "run planned",
         extra={
-            "run_id": run_id,
-            "dry_run": dry_run,
-            "manifest_reads": str(mode),
+            "run_id": plan.run_id,
+            "dry_run": plan.dry_run,
+            "manifest_reads": str(plan.mode),
             "repositories_planned": len(result.planned),
             "repositories_skipped": result.skipped,
-            "in_use_repositories": len(in_use.repositories),
+            "in_use_repositories": len(plan.in_use.repositories),
         },
     )
-    return result

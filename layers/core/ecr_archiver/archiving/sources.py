@@ -23,7 +23,7 @@ ClientFactory = Callable[[str, str | None], Any]
 def in_use_sources(config: ArchiveConfig, *, clients: ClientFactory | None = None) -> list[ImageUseSource]:
     """ECS and Lambda inventories in this account and every configured role, in every configured region.
 
-    Images of one registry often run in other accounts and regions (a shared registry, ecrm #36):
+    Images of one registry often run in other accounts and regions (a registry shared across accounts):
     each (identity, region) pair is inventoried, and everything found protects the image.
     """
 

@@ -15,7 +15,7 @@ from typing import Protocol
 from ecr_archiver.adapters.cloudformation import DeployedStack
 from ecr_archiver.adapters.errors import describe_sdk_failure
 from ecr_archiver.adapters.ssm import StoredParameter
-from ecr_archiver.archiving.config import parse_config
+from ecr_archiver.archiving.config import DEFAULT_CONFIG_PARAMETER, parse_config
 from ecr_archiver.doctor.models import AccessLogMode, Check, CheckStatus, DoctorReport
 from ecr_archiver.errors import EcrArchiverError
 from ecr_archiver.exclusions.logic import desired_exclusions
@@ -209,7 +209,7 @@ def _check_created_role(name: str, role: str | None, stack: DeployedStack | None
 
 def check_configuration(probes: Probes, stack: DeployedStack) -> Check:
     name = "configuration"
-    parameter = stack.outputs.get("ArchiveConfigParameterName", "/ecr-archiver/config")
+    parameter = stack.outputs.get("ArchiveConfigParameterName", DEFAULT_CONFIG_PARAMETER)
     fix = (
         "test a fix with `ecr-archiver plan --config FILE`, then "
         f"`aws ssm put-parameter --overwrite --name {parameter} --value file://FILE`"

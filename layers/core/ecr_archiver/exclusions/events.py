@@ -6,6 +6,7 @@ The handler parses whatever arrived into one of these and hands the logic only a
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.parser import parse
@@ -47,12 +48,18 @@ class ManualInvoke(BaseModel):
 SyncEvent = ParameterStoreChangeEvent | ScheduledEvent | ManualInvoke
 
 
+class TriggerKind(StrEnum):
+    PARAMETER_CHANGE = "parameter-change"
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+
+
 class SyncTrigger(BaseModel):
     """Why this sync runs; logged with the outcome."""
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["parameter-change", "schedule", "manual"]
+    kind: TriggerKind
     event_id: str | None = None
     parameter_name: str | None = None
     operation: str | None = None
@@ -63,11 +70,11 @@ def parse_trigger(event: dict[str, Any]) -> SyncTrigger:
     parsed: SyncEvent = parse(event=event, model=SyncEvent)  # type: ignore[call-overload]  # a union, not a class
     if isinstance(parsed, ParameterStoreChangeEvent):
         return SyncTrigger(
-            kind="parameter-change",
+            kind=TriggerKind.PARAMETER_CHANGE,
             event_id=parsed.id,
             parameter_name=parsed.detail.name,
             operation=parsed.detail.operation,
         )
     if isinstance(parsed, ScheduledEvent):
-        return SyncTrigger(kind="schedule", event_id=parsed.id)
-    return SyncTrigger(kind="manual")
+        return SyncTrigger(kind=TriggerKind.SCHEDULE, event_id=parsed.id)
+    return SyncTrigger(kind=TriggerKind.MANUAL)

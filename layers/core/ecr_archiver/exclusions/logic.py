@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from ecr_archiver.adapters.ssm import StoredParameter
 from ecr_archiver.errors import (
@@ -285,22 +285,9 @@ def reconcile_exclusions(
         dry_run=options.dry_run,
         desired_count=len(desired.principals),
     )
-
-    if desired.invalid:
-        return result.model_copy(
-            update={
-                "refused": RefusalReason.INVALID_PRINCIPALS,
-                "reason": invalid_principals_message(options.parameter_path, desired.invalid),
-                "invalid": desired.invalid,
-            }
-        )
-    if len(desired.principals) > EXCLUSION_LIMIT:
-        return result.model_copy(
-            update={
-                "refused": RefusalReason.TOO_MANY_PRINCIPALS,
-                "reason": too_many_message(options.parameter_path, desired, options.names.extra_principals),
-            }
-        )
+    refusal = _desired_set_refusal(options, desired)
+    if refusal is not None:
+        return result.model_copy(update=refusal)
 
     current = call_with_retries(registry.list_pull_time_exclusions, sleep=sleep)
     plan = plan_exclusions(desired.principals, current)
@@ -324,6 +311,33 @@ def reconcile_exclusions(
         )
     if options.dry_run:
         return result
+    return result.model_copy(update=_apply_plan(plan, registry, sleep=sleep, remaining_ms=remaining_ms))
+
+
+def _desired_set_refusal(options: SyncOptions, desired: DesiredExclusions) -> dict[str, Any] | None:
+    """The result fields of a refusal the desired set alone decides, or ``None`` when it is acceptable."""
+    if desired.invalid:
+        return {
+            "refused": RefusalReason.INVALID_PRINCIPALS,
+            "reason": invalid_principals_message(options.parameter_path, desired.invalid),
+            "invalid": desired.invalid,
+        }
+    if len(desired.principals) > EXCLUSION_LIMIT:
+        return {
+            "refused": RefusalReason.TOO_MANY_PRINCIPALS,
+            "reason": too_many_message(options.parameter_path, desired, options.names.extra_principals),
+        }
+    return None
+
+
+def _apply_plan(
+    plan: ExclusionPlan,
+    registry: ExclusionRegistry,
+    *,
+    sleep: Callable[[float], None],
+    remaining_ms: Callable[[], int] | None,
+) -> dict[str, Any]:
+    """Carry out ``plan`` and return the result fields it fills: what was added, removed and failed."""
 
     def out_of_time() -> bool:
         return remaining_ms is not None and remaining_ms() < TIME_MARGIN_MS
@@ -343,13 +357,7 @@ def reconcile_exclusions(
         sleep=sleep,
         out_of_time=out_of_time,
     )
-    return result.model_copy(
-        update={
-            "added": tuple(added),
-            "removed": tuple(removed),
-            "failed": (*remove_failures, *add_failures),
-        }
-    )
+    return {"added": tuple(added), "removed": tuple(removed), "failed": (*remove_failures, *add_failures)}
 
 
 # -- reporting ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Annotated, Any, Literal, NoReturn, Self
 
 from pydantic import (
@@ -26,12 +27,31 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from ecr_archiver.errors import LifecyclePolicyInvalid
+from ecr_archiver.errors import LifecyclePolicyInvalid, dotted_path
 
-TagStatus = Literal["tagged", "untagged", "any"]
-StorageClass = Literal["standard", "archive"]
-CountType = Literal["imageCountMoreThan", "sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned"]
-ActionType = Literal["expire", "transition"]
+
+class TagStatus(StrEnum):
+    TAGGED = "tagged"
+    UNTAGGED = "untagged"
+    ANY = "any"
+
+
+class StorageClass(StrEnum):
+    STANDARD = "standard"
+    ARCHIVE = "archive"
+
+
+class CountType(StrEnum):
+    IMAGE_COUNT_MORE_THAN = "imageCountMoreThan"
+    SINCE_IMAGE_PUSHED = "sinceImagePushed"
+    SINCE_IMAGE_PULLED = "sinceImagePulled"
+    SINCE_IMAGE_TRANSITIONED = "sinceImageTransitioned"
+
+
+class ActionType(StrEnum):
+    EXPIRE = "expire"
+    TRANSITION = "transition"
+
 
 # Model constraints on LifecyclePolicyText, and the (non-adjustable) rules-per-policy quota.
 MIN_POLICY_TEXT_LENGTH = 100
@@ -44,7 +64,9 @@ MAX_WILDCARDS_PER_PATTERN = 4
 # take the stricter reading: a sinceImageTransitioned rule with countNumber < 90 is rejected.
 MIN_DAYS_IN_ARCHIVE_BEFORE_EXPIRY = 90
 
-_SINCE_COUNT_TYPES = frozenset({"sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned"})
+_SINCE_COUNT_TYPES = frozenset(
+    {CountType.SINCE_IMAGE_PUSHED, CountType.SINCE_IMAGE_PULLED, CountType.SINCE_IMAGE_TRANSITIONED}
+)
 _ERROR_PREFIX = "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: "
 _RULE_ERROR = "lifecycle_rule"
 _FIELD_ERROR = "lifecycle_field"
@@ -91,7 +113,7 @@ class RuleSelection(_PolicyModel):
     @property
     def effective_storage_class(self) -> StorageClass:
         """``storageClass`` with AWS's default: "If omitted, standard is used"."""
-        return self.storageClass or "standard"
+        return self.storageClass or StorageClass.STANDARD
 
 
 class RuleAction(_PolicyModel):
@@ -134,9 +156,9 @@ def _tag_filter_problem(selection: RuleSelection) -> str | None:
     patterns, prefixes = selection.tagPatternList, selection.tagPrefixList
     if patterns is not None and prefixes is not None:
         return "tagPrefixList and tagPatternList cannot be used in the same rule"
-    if selection.tagStatus == "tagged" and patterns is None and prefixes is None:
+    if selection.tagStatus is TagStatus.TAGGED and patterns is None and prefixes is None:
         return "tagStatus 'tagged' requires a tagPrefixList or a tagPatternList"
-    if selection.tagStatus != "tagged" and (patterns is not None or prefixes is not None):
+    if selection.tagStatus is not TagStatus.TAGGED and (patterns is not None or prefixes is not None):
         listed = "tagPatternList" if patterns is not None else "tagPrefixList"
         return f"{listed} can only be used with tagStatus 'tagged', not '{selection.tagStatus}'"
     entries = patterns if patterns is not None else prefixes
@@ -163,7 +185,7 @@ def _tag_filter_problem(selection: RuleSelection) -> str | None:
 
 def _count_problem(selection: RuleSelection) -> str | None:
     count_type = selection.countType
-    if count_type == "imageCountMoreThan" and selection.countUnit is not None:
+    if count_type is CountType.IMAGE_COUNT_MORE_THAN and selection.countUnit is not None:
         return "countUnit cannot be specified when countType is 'imageCountMoreThan'"
     if count_type in _SINCE_COUNT_TYPES and selection.countUnit is None:
         return f"countUnit 'days' is required when countType is '{count_type}'"
@@ -174,10 +196,10 @@ def _count_problem(selection: RuleSelection) -> str | None:
 
 def _storage_class_problem(selection: RuleSelection, action: RuleAction) -> str | None:
     count_type = selection.countType
-    if count_type == "sinceImageTransitioned":
-        if selection.storageClass != "archive":
+    if count_type is CountType.SINCE_IMAGE_TRANSITIONED:
+        if selection.storageClass is not StorageClass.ARCHIVE:
             return "countType 'sinceImageTransitioned' requires storageClass 'archive'"
-        if action.type != "expire":
+        if action.type is not ActionType.EXPIRE:
             return (
                 "countType 'sinceImageTransitioned' must be used with the 'expire' action, "
                 f"not '{action.type}'"
@@ -187,12 +209,12 @@ def _storage_class_problem(selection: RuleSelection, action: RuleAction) -> str 
                 f"images must stay in archive storage for at least {MIN_DAYS_IN_ARCHIVE_BEFORE_EXPIRY} days "
                 f"before they can be expired; countNumber {selection.countNumber} is too small"
             )
-    elif selection.storageClass == "archive":
+    elif selection.storageClass is StorageClass.ARCHIVE:
         return (
             f"storageClass 'archive' can only be used with countType 'sinceImageTransitioned', "
             f"not '{count_type}'"
         )
-    if count_type == "sinceImagePulled" and action.type == "expire":
+    if count_type is CountType.SINCE_IMAGE_PULLED and action.type is ActionType.EXPIRE:
         return (
             "countType 'sinceImagePulled' cannot be used with the 'expire' action; transition the "
             "images to archive, then expire them with 'sinceImageTransitioned'"
@@ -201,9 +223,9 @@ def _storage_class_problem(selection: RuleSelection, action: RuleAction) -> str 
 
 
 def _action_problem(action: RuleAction) -> str | None:
-    if action.type == "transition" and action.targetStorageClass is None:
+    if action.type is ActionType.TRANSITION and action.targetStorageClass is None:
         return "action 'transition' requires targetStorageClass 'archive'"
-    if action.type == "expire" and action.targetStorageClass is not None:
+    if action.type is ActionType.EXPIRE and action.targetStorageClass is not None:
         return "targetStorageClass can only be used with the 'transition' action"
     return None
 
@@ -238,7 +260,7 @@ def _rule_set_problem(rules: list[LifecycleRule]) -> str | None:
 
 def _storage_class_rules_problem(storage_class: str, rules: list[LifecycleRule]) -> str | None:
     """Checks AWS states per storage class; ``rules`` are sorted by priority."""
-    untagged = [rule.rulePriority for rule in rules if rule.selection.tagStatus == "untagged"]
+    untagged = [rule.rulePriority for rule in rules if rule.selection.tagStatus is TagStatus.UNTAGGED]
     if len(untagged) > 1:
         return (
             "Only one rule can select Untagged images per storage class. "
@@ -246,7 +268,7 @@ def _storage_class_rules_problem(storage_class: str, rules: list[LifecycleRule])
         )
     last_priority = rules[-1].rulePriority
     for rule in rules:
-        if rule.selection.tagStatus == "any" and rule.rulePriority != last_priority:
+        if rule.selection.tagStatus is TagStatus.ANY and rule.rulePriority != last_priority:
             # AWS: "A rule with a tagStatus value of any must have the highest value for
             # rulePriority". Its own combined example has an `any` rule in each storage class,
             # so the constraint applies per storage class.
@@ -336,28 +358,31 @@ def _describe(error: ErrorDetails, document: Mapping[str, Any]) -> str:
     if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
         subject = _rule_subject(document, loc[1])
         loc = loc[2:]
+    if error["type"] == _FIELD_ERROR:
+        loc.append(error.get("ctx", {}).get("field", ""))
+    what = _what_is_wrong(error, dotted_path(loc, "rule"))
+    return f"{subject}: {what}" if subject else what
+
+
+def _what_is_wrong(error: ErrorDetails, path: str) -> str:
+    """What ``error`` says about the field at ``path`` (dotted, within its rule)."""
     kind = error["type"]
     if kind == _FIELD_ERROR:
-        loc.append(error.get("ctx", {}).get("field", ""))
-    path = ".".join(str(part) for part in loc) or "rule"
-    if kind == _FIELD_ERROR:
-        what = f"'{path}' {error['msg']}"
-    elif kind == "missing":
-        what = f"'{path}' is required"
-    elif kind == "extra_forbidden":
-        what = f"'{path}' is not an allowed property"
-    elif kind == "literal_error":
+        return f"'{path}' {error['msg']}"
+    if kind == "missing":
+        return f"'{path}' is required"
+    if kind == "extra_forbidden":
+        return f"'{path}' is not an allowed property"
+    if kind in ("literal_error", "enum"):
         expected = error.get("ctx", {}).get("expected", "")
-        what = f"'{path}' must be {expected}, got {error['input']!r}"
-    elif kind == "too_long" and path == "rules":
-        what = f"a policy can have at most {MAX_RULES} rules, got {len(error['input'])}"
-    elif kind == "too_short" and path == "rules":
-        what = "a policy must have at least one rule"
-    elif kind == "greater_than_equal" and path == "rulePriority":
-        what = f"rulePriority must be a positive integer, got {error['input']!r}"
-    else:
-        what = f"'{path}' is invalid: {error['msg']}"
-    return f"{subject}: {what}" if subject else what
+        return f"'{path}' must be {expected}, got {error['input']!r}"
+    if kind == "too_long" and path == "rules":
+        return f"a policy can have at most {MAX_RULES} rules, got {len(error['input'])}"
+    if kind == "too_short" and path == "rules":
+        return "a policy must have at least one rule"
+    if kind == "greater_than_equal" and path == "rulePriority":
+        return f"rulePriority must be a positive integer, got {error['input']!r}"
+    return f"'{path}' is invalid: {error['msg']}"
 
 
 def _rule_subject(document: Mapping[str, Any], index: int) -> str:

@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from ecr_archiver.errors import dotted_path
 from ecr_archiver.models import is_digest
 from ecr_archiver.restore.auto.models import RequestedImage, Workload, WorkloadDemand, WorkloadKind
 from ecr_archiver.restore.references import RegistryKind, parse_image_uri, private_ecr_image
@@ -151,7 +152,7 @@ def _one_line(event: dict[str, Any], exc: ValidationError) -> str:
             f"(source {source!r}, detail-type {event.get('detail-type')!r})"
         )
     first = own[0]
-    where = ".".join(str(p) for p in first["loc"][1:]) or "event"
+    where = dotted_path(first["loc"][1:], "event")
     return f"{source} event: {where}: {first['msg']}"
 
 
