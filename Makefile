@@ -42,10 +42,11 @@ $(STAMP): pyproject.toml layers/core/requirements.txt
 	@touch $(STAMP)
 	@echo "$(VENV) ready: . $(VENV)/bin/activate (or run $(VENV)/bin/ecr-archiver)"
 
-lint: $(STAMP) ## ruff, ruff format --check, mypy, sam validate --lint
+lint: $(STAMP) ## ruff (with complexity), ruff format --check, mypy, function length, sam validate --lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(PY) scripts/check_function_length.py --max 60
 	$(BIN)/sam validate --lint
 	for t in templates/*.yaml; do $(BIN)/sam validate --lint --template $$t; done
 

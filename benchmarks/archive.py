@@ -25,9 +25,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from ecr_archiver.archiving.config import DEFAULT_CONFIG_PARAMETER
+
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
-CONFIG_NAME = "/ecr-archiver/config"
+CONFIG_NAME = DEFAULT_CONFIG_PARAMETER
 BUCKET = "bench-reports"
 STATE_TABLE = "bench-state"
 ACCOUNT = "123456789012"
@@ -199,9 +201,9 @@ def run_scenario(scenario: Scenario, workdir: Path, *, log: Any = print) -> dict
     import boto3
 
     from ecr_emulator import emulated_aws
-    from ecr_emulator.server import start_in_thread
+    from ecr_emulator.server import quiet_request_log, start_in_thread
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    quiet_request_log(logging.ERROR)
     workdir.mkdir(parents=True, exist_ok=True)
     per_repo = scenario.split()
     with emulated_aws(region=REGION) as emu:

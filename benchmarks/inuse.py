@@ -13,7 +13,10 @@ import json
 import math
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs.type_defs import NetworkConfigurationTypeDef
 
 REGION = "us-east-1"
 HOST = f"123456789012.dkr.ecr.{REGION}.amazonaws.com"
@@ -26,7 +29,9 @@ def _ecs(tasks: int, clusters: int, families_per_cluster: int) -> None:
     ec2 = boto3.client("ec2", region_name=REGION)
     subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
     group = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
-    network = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}}
+    network: NetworkConfigurationTypeDef = {
+        "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}
+    }
     per_cluster = tasks // clusters
     for c in range(clusters):
         cluster = f"cluster-{c}"

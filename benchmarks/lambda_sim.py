@@ -23,6 +23,7 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -75,7 +76,7 @@ class FakeContext:
         return int(self.budget_ms - (time.monotonic() - self.started) * 1000)
 
 
-def _sqs_event(message: dict[str, Any]) -> dict[str, Any]:
+def _sqs_event(message: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "Records": [
             {
@@ -129,7 +130,7 @@ def work(queue_url: str, budget_ms: int, margin_ms: int, max_invocations: int) -
     handler = load_handler("archive_images")
     # The template's margin is whole seconds (TIME_BUDGET_MARGIN_SECONDS); the harness scales the
     # Lambda timeout down, so it scales the margin with it on the warm module's limits.
-    handler.LIMITS = dataclasses.replace(handler.LIMITS, safety_margin_ms=margin_ms)
+    handler.__dict__["LIMITS"] = dataclasses.replace(handler.LIMITS, safety_margin_ms=margin_ms)
     sqs = boto3.client("sqs", region_name=REGION)
     rss_warm = rss_mib()
     invocations = failures = overruns = 0

@@ -7,10 +7,9 @@ The server's clock follows real time unless ``--frozen-clock`` is given (see ``c
 from __future__ import annotations
 
 import argparse
-import logging
 
 from ecr_emulator.clock import ClockMode
-from ecr_emulator.server import serve
+from ecr_emulator.server import quiet_request_log, serve
 from ecr_emulator.state import STATE
 
 
@@ -35,8 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     STATE.clock.set_mode(ClockMode.FROZEN if args.frozen_clock else ClockMode.RUNNING)
     if not args.log_requests:
-        # werkzeug logs every request at INFO; a terminal running `make emulator &` stays readable.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        quiet_request_log()  # a terminal running `make emulator &` stays readable
     serve(args.port, args.host, args.region)
 
 

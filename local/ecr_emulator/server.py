@@ -6,6 +6,7 @@ Binds to 127.0.0.1 by default: the emulator has no authentication.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,11 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from ecr_emulator.control import ControlMiddleware
 from ecr_emulator.install import install
+
+
+def quiet_request_log(level: int = logging.WARNING) -> None:
+    """Raise werkzeug's logger to ``level``: it logs every request at INFO."""
+    logging.getLogger("werkzeug").setLevel(level)
 
 
 def create_app(default_region: str = "us-east-1") -> ControlMiddleware:
@@ -59,4 +65,4 @@ def start_in_thread(
     return f"http://{host}:{server.server_port}", stop
 
 
-__all__: list[Any] = ["create_app", "serve", "start_in_thread"]
+__all__: list[Any] = ["create_app", "quiet_request_log", "serve", "start_in_thread"]

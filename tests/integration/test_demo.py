@@ -8,14 +8,9 @@ import pytest
 from rich.console import Console
 
 from ecr_emulator import Emulator
-from ecr_harness.demo import (
-    EXCLUSION_DECLARATIONS,
-    HAND_ADDED_EXCLUSION,
-    WORKER_ROLE,
-    DemoOutcome,
-    main,
-    run_demo,
-)
+from ecr_harness.demo import main, run_demo
+from ecr_harness.outcome import DemoOutcome
+from ecr_harness.stack import EXCLUSION_DECLARATIONS, HAND_ADDED_EXCLUSION, WORKER_ROLE
 
 pytestmark = pytest.mark.slow
 

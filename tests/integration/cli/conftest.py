@@ -20,7 +20,7 @@ from ecr_archiver.cli import commands  # noqa: F401 - registers the commands
 from ecr_archiver.cli.context import CliContext, WaitClock
 from ecr_archiver.cli.main import cli
 from ecr_emulator import Emulator
-from ecr_harness.demo import logger_state
+from ecr_harness.logs import logger_state
 
 CONFIG_NAME = DEFAULT_CONFIG_PARAMETER
 OLD = timedelta(days=200)  # older than the default 90-day sinceImagePulled rule
