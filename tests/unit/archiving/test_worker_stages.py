@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -31,7 +32,7 @@ from ecr_archiver.archiving.stages.ports import TimeBudget
 from ecr_archiver.archiving.stages.preview import PreviewReader
 from ecr_archiver.archiving.stages.records import Recorder
 from ecr_archiver.archiving.stages.redelivery import DeliveryLedger
-from ecr_archiver.errors import EcrArchiverError, InvalidParameter
+from ecr_archiver.errors import AwsServiceError, EcrArchiverError, InvalidParameter
 from ecr_archiver.models import ImageStatus
 from tests.unit.archiving.fakes import (
     POLICY_HASH,
@@ -191,6 +192,40 @@ def test_the_pool_records_an_image_deleted_since_the_preview_as_image_not_found(
     stages.recorder.report.flush()
     (record,) = stages.store.all_records()
     assert (record["outcome"], record["reason"]) == ("SKIPPED", "IMAGE_NOT_FOUND")
+
+
+class SlowRecorder(Recorder):
+    """Records slowly, as a report chunk written to S3 would: drain() must still wait for it."""
+
+    def record(self, record: ImageRecord) -> None:
+        time.sleep(0.05)
+        super().record(record)
+
+
+def test_drain_returns_only_once_every_returned_call_is_recorded() -> None:
+    stages = Stages(registry_with(4), budget=Budget())
+    recorder = SlowRecorder(Totals(), ReportWriter(stages.store, "run-1", REPO, invocation=1))
+    pool = ArchivePool(REPO, stages.registry, recorder, stages.bucket, concurrency=4, dry_run=False, submitted=0)
+    with pool.running():
+        for i in range(4):
+            pool.submit(Candidate({"digest": digest(i), "tags": []}))
+        pool.drain()
+        # the indexes phase reads what was archived right after drain(), inside the block
+        assert recorder.recorded == 4
+        assert recorder.tally.totals().archived == 4
+
+
+class FailingRecorder(Recorder):
+    def record(self, record: ImageRecord) -> None:
+        raise AwsServiceError("report store unavailable")
+
+
+def test_a_record_that_cannot_be_written_fails_the_drain_instead_of_vanishing() -> None:
+    stages = Stages(registry_with(1), budget=Budget())
+    recorder = FailingRecorder(Totals(), ReportWriter(stages.store, "run-1", REPO, invocation=1))
+    pool = ArchivePool(REPO, stages.registry, recorder, stages.bucket, concurrency=2, dry_run=False, submitted=0)
+    with pytest.raises(AwsServiceError), pool.running():
+        pool.submit(Candidate({"digest": digest(0), "tags": []}))
 
 
 # -- preview ---------------------------------------------------------------------------------

@@ -51,10 +51,12 @@ class ArchivePool:
 
     @contextmanager
     def running(self) -> Iterator[None]:
-        """A thread pool for the block; on leaving it, every call submitted has returned."""
+        """A thread pool for the block; on leaving it, every call submitted has returned (and,
+        when the block ended normally, been recorded: see :meth:`drain`)."""
         self._executor = ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="archive")
         try:
             yield
+            self.drain()
         finally:
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -74,18 +76,26 @@ class ArchivePool:
             raise RuntimeError("ArchivePool.submit outside running()")
         self._in_flight.acquire()
         self._bucket.acquire()
-        future = executor.submit(self._archive, candidate)
-        future.add_done_callback(self._done)
-        self._futures.append(future)
+        self._futures.append(executor.submit(self._call_and_record, candidate))
 
     def drain(self) -> None:
-        """Wait until every archive call submitted so far has returned (and been recorded)."""
+        """Wait until every archive call submitted so far has returned and been recorded.
+
+        A record that could not be written (the report store failed) is raised here, so the
+        invocation fails and is redelivered rather than reporting less than it did.
+        """
         futures, self._futures = self._futures, []
         wait(futures)
+        for future in futures:
+            future.result()
 
-    def _done(self, future: Future[ImageRecord]) -> None:
+    def _call_and_record(self, candidate: Candidate) -> ImageRecord:
+        # Recorded on the archive thread before the future completes, so that drain() returning
+        # means every record is counted (the indexes phase reads ``gone`` right after it).
         try:
-            self._recorder.record(future.result())
+            record = self._archive(candidate)
+            self._recorder.record(record)
+            return record
         finally:
             self._in_flight.release()
 
