@@ -17,7 +17,7 @@ root is ``python/``). Each function is started the way Lambda starts it, in a fr
   ``AWS_EC2_METADATA_DISABLED``.
 
 It then times (a) ``import app`` and (b) the first ECR client the way the product makes it,
-``ecr_archiver.aws.client("ecr")`` (boto3 loads there, and Powertools patches the SDK). Each
+``ecr_archiver.adapters.clients.client("ecr")`` (boto3 loads there, and Powertools patches the SDK). Each
 function runs once unrecorded (the OS file cache), then ``RUNS`` times, round robin; medians
 are reported. Targets: import < 250 ms, import + first client < 450 ms.
 
@@ -404,8 +404,8 @@ if mode == "bytecode":
 t0 = time.perf_counter()
 __import__(handler)
 t1 = time.perf_counter()
-from ecr_archiver import aws
-aws.client("ecr")
+from ecr_archiver.adapters import clients
+clients.client("ecr")
 t2 = time.perf_counter()
 if mode == "time":
     print(f"coldstart {(t1 - t0) * 1000:.3f} {(t2 - t1) * 1000:.3f}")
@@ -508,7 +508,7 @@ class ImportTiming:
     #: Median ``import app``, ms.
     median_ms: float
     runs_ms: tuple[float, ...]
-    #: Median of the first ``aws.client("ecr")`` alone, ms (after the import).
+    #: Median of the first ``clients.client("ecr")`` alone, ms (after the import).
     first_client_ms: float = 0.0
     client_runs_ms: tuple[float, ...] = ()
     #: Median of import + first client in the same start, ms.

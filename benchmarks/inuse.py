@@ -97,7 +97,7 @@ def _lambda(functions: int) -> None:
 
 
 def run_inuse(tasks: int = 1000, functions: int = 200, clusters: int = 10) -> dict[str, Any]:
-    from ecr_archiver import aws
+    from ecr_archiver.adapters import clients
     from ecr_archiver.adapters.ecs import EcsInventory
     from ecr_archiver.adapters.lambda_ import LambdaInventory
     from ecr_archiver.archiving.inuse import discover_in_use
@@ -105,7 +105,7 @@ def run_inuse(tasks: int = 1000, functions: int = 200, clusters: int = 10) -> di
 
     out: dict[str, Any] = {"tasks": tasks, "functions": functions, "clusters": clusters}
     with emulated_aws(region=REGION) as emu:
-        aws.clear_client_cache()
+        clients.clear_client_cache()
         _ecs(tasks, clusters, families_per_cluster=5)
         _lambda(functions)
         emu.reset_calls()
@@ -120,7 +120,7 @@ def run_inuse(tasks: int = 1000, functions: int = 200, clusters: int = 10) -> di
         out["lambda_seconds"] = time.perf_counter() - started
         out["lambda_calls"] = dict(sorted(Counter(emu.calls).items()))
         out["lambda_repositories"] = len(found.repositories)
-        aws.clear_client_cache()
+        clients.clear_client_cache()
     # AWS pages ListTasks by 100 (per cluster and desired status) and ListFunctions by 50; moto
     # answers each in one page, so add the pages AWS would need.
     per_cluster = tasks // clusters

@@ -51,12 +51,12 @@ def build(emu: Any, images: int, repos: int, platforms: int) -> int:
 def run(images: int, repos: int, platforms: int) -> dict[str, Any]:
     import boto3
 
+    from ecr_archiver.adapters.clients import clear_client_cache
     from ecr_archiver.adapters.ecr import EcrRegistry
     from ecr_archiver.adapters.memory import MemoryQueue, MemoryStore
     from ecr_archiver.archiving.config import DEFAULT_CONFIG
     from ecr_archiver.archiving.planner import PlanOptions, plan_archive_run
     from ecr_archiver.archiving.worker import WorkerLimits, archive_candidates
-    from ecr_archiver.aws import clear_client_cache
     from ecr_archiver.observability import metrics
     from ecr_emulator import emulated_aws
 

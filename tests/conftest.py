@@ -1,6 +1,6 @@
 """Shared pytest configuration: the ECR emulator fixtures (``emulator``, ``emulator_server``).
 
-The product caches boto3 clients per process (``ecr_archiver.aws``); a client made before the
+The product caches boto3 clients per process (``ecr_archiver.adapters.clients``); a client made before the
 emulator starts would talk to the wrong endpoint, so the cache is cleared around each emulator.
 The emulator's plugin knows nothing of the product: the clearing lives here.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ecr_archiver.aws import clear_client_cache
+from ecr_archiver.adapters.clients import clear_client_cache
 
 pytest_plugins = ["ecr_emulator.pytest_plugin"]
 

@@ -154,10 +154,9 @@ def _domain_error(exc: errors.EcrArchiverError) -> Response[Any]:
 
 def _field_name(loc: tuple[str | int, ...]) -> str:
     """``("query", "query", "tag")`` -> ``query.tag``: drop the name of the route's query-model parameter."""
-    parts = [str(part) for part in loc]
-    if parts[:2] == ["query", "query"]:
-        del parts[1]
-    return ".".join(parts)
+    if loc[:2] == ("query", "query"):
+        loc = loc[:1] + loc[2:]
+    return errors.dotted_path(loc)
 
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def demo() -> tuple[DemoOutcome, str]:
     """One run for every assertion below (it seeds 500+ images)."""
-    from ecr_archiver.aws import clear_client_cache
+    from ecr_archiver.adapters.clients import clear_client_cache
     from ecr_emulator.emulator import emulated_aws
 
     out = io.StringIO()

@@ -11,17 +11,9 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "layers" / "core" / "ecr_archiver"
 EMULATOR = ROOT / "local" / "ecr_emulator"
-
-#: Files outside adapters/ that still import boto3 or botocore: known debt, being moved into
-#: adapters/. An entry that no longer does fails ``test_the_sdk_allow_list_is_not_stale``.
-SDK_OUTSIDE_ADAPTERS = {"aws.py"}
-#: Import cycles being untangled (known debt), as sorted module-name tuples.
-ALLOWED_CYCLES: set[tuple[str, ...]] = set()
 
 
 def sources(folder: Path) -> Iterator[Path]:
@@ -93,22 +85,8 @@ def test_the_product_never_imports_a_handler():
 
 
 def test_boto3_and_botocore_are_imported_only_by_adapters():
-    outside = (
-        path
-        for path in sources(PACKAGE)
-        if path.relative_to(PACKAGE).parts[0] != "adapters"
-        and path.relative_to(PACKAGE).as_posix() not in SDK_OUTSIDE_ADAPTERS
-    )
+    outside = (path for path in sources(PACKAGE) if path.relative_to(PACKAGE).parts[0] != "adapters")
     assert offenders(outside, ("boto3", "botocore")) == []
-
-
-@pytest.mark.parametrize("relative", sorted(SDK_OUTSIDE_ADAPTERS))
-def test_the_sdk_allow_list_is_not_stale(relative: str):
-    path = PACKAGE / relative
-    modules = [module for _, module in imported_modules(path)] if path.is_file() else []
-    assert any(m.split(".")[0] in ("boto3", "botocore") for m in modules), (
-        f"{relative} no longer imports boto3/botocore: remove it from SDK_OUTSIDE_ADAPTERS"
-    )
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -167,4 +145,4 @@ def test_the_cycle_finder_finds_a_cycle():
 
 
 def test_the_package_has_no_import_cycles():
-    assert [c for c in cycles(import_graph()) if c not in ALLOWED_CYCLES] == []
+    assert cycles(import_graph()) == []

@@ -5,7 +5,7 @@ namespace and the trace service name stay identical across functions.
 Configuration comes from the ``POWERTOOLS_*`` environment variables the template sets.
 
 The Tracer is created with ``auto_patch=False`` and patches botocore, the only library the
-functions make calls through, in :func:`patch_sdk`, which ``ecr_archiver.aws`` calls before it
+functions make calls through, in :func:`patch_sdk`, which ``ecr_archiver.adapters.clients`` calls before it
 creates the first client. (Powertools' default patches every module the X-Ray SDK supports, which
 imports sqlite3, http.client hooks and the rest on every cold start for calls the product never
 makes.) Patching at import would import botocore during every cold start,

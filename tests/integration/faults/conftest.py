@@ -42,14 +42,14 @@ def max_receive_count() -> int:
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """botocore's standard retries (SDK_ATTEMPTS attempts) without the backoff sleeps."""
-    from ecr_archiver import aws
+    from ecr_archiver.adapters import clients
     from ecr_archiver.exclusions import logic
 
     monkeypatch.setattr(logic, "BACKOFF_BASE_SECONDS", 0.0)  # the exclusion sync's own retry loop
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", str(SDK_ATTEMPTS))
     monkeypatch.setenv("AWS_RETRY_MODE", "standard")
     monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0)
-    aws.clear_client_cache()
+    clients.clear_client_cache()
 
 
 @dataclass

@@ -205,7 +205,9 @@ class SlowRecorder(Recorder):
 def test_drain_returns_only_once_every_returned_call_is_recorded() -> None:
     stages = Stages(registry_with(4), budget=Budget())
     recorder = SlowRecorder(Totals(), ReportWriter(stages.store, "run-1", REPO, invocation=1))
-    pool = ArchivePool(REPO, stages.registry, recorder, stages.bucket, concurrency=4, dry_run=False, submitted=0)
+    pool = ArchivePool(
+        REPO, stages.registry, recorder, stages.bucket, concurrency=4, dry_run=False, submitted=0
+    )
     with pool.running():
         for i in range(4):
             pool.submit(Candidate({"digest": digest(i), "tags": []}))
@@ -223,7 +225,9 @@ class FailingRecorder(Recorder):
 def test_a_record_that_cannot_be_written_fails_the_drain_instead_of_vanishing() -> None:
     stages = Stages(registry_with(1), budget=Budget())
     recorder = FailingRecorder(Totals(), ReportWriter(stages.store, "run-1", REPO, invocation=1))
-    pool = ArchivePool(REPO, stages.registry, recorder, stages.bucket, concurrency=2, dry_run=False, submitted=0)
+    pool = ArchivePool(
+        REPO, stages.registry, recorder, stages.bucket, concurrency=2, dry_run=False, submitted=0
+    )
     with pytest.raises(AwsServiceError), pool.running():
         pool.submit(Candidate({"digest": digest(0), "tags": []}))
 

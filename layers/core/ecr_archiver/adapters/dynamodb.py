@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ecr_archiver import aws
+from ecr_archiver.adapters import clients
 from ecr_archiver.adapters.errors import aws_errors
 from ecr_archiver.errors import AwsServiceError
 
@@ -43,7 +43,7 @@ class StateTable:
     def _client(self) -> DynamoDBClient:
         """Made on first use, so a handler can build its StateTable at import (cold start)."""
         if self._given is None:
-            self._given = aws.client("dynamodb")
+            self._given = clients.client("dynamodb")
         return self._given
 
     def _update_if(self, key: str, **request: Any) -> bool:

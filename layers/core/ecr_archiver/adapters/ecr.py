@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ecr_archiver import aws
+from ecr_archiver.adapters import clients
 from ecr_archiver.adapters.errors import aws_errors
 from ecr_archiver.errors import ImageNotFound
 from ecr_archiver.models import ImageDetail, ImageRef, ImageStatus
@@ -43,7 +43,7 @@ class EcrRegistry:
     """Operations on one registry (the caller's account and region)."""
 
     def __init__(self, client: ECRClient | None = None) -> None:
-        self._client: ECRClient = client or aws.client("ecr")
+        self._client: ECRClient = client or clients.client("ecr")
 
     @property
     def client(self) -> ECRClient:

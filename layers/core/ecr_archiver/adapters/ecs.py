@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ecr_archiver import aws
+from ecr_archiver.adapters import clients
 from ecr_archiver.adapters.errors import aws_errors
 from ecr_archiver.archiving.inuse import ImageUse
 
@@ -21,8 +21,10 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
 class EcsInventory:
     """RUNNING and PENDING tasks in every cluster, plus the task definitions of services' deployments."""
 
-    def __init__(self, client: ECSClient | None = None, *, label: str = "ecs") -> None:
-        self._client: ECSClient = client or aws.client("ecs")
+    def __init__(
+        self, client: ECSClient | None = None, *, region: str | None = None, label: str = "ecs"
+    ) -> None:
+        self._client: ECSClient = client or clients.client("ecs", region=region)
         self._label = label
 
     def image_uses(self) -> Iterator[ImageUse]:
@@ -87,7 +89,7 @@ class TaskDefinitions:
     """The container images a task definition names (``ecr-archiver ensure-active --task-definition``)."""
 
     def __init__(self, client: ECSClient | None = None) -> None:
-        self._client: ECSClient = client or aws.client("ecs")
+        self._client: ECSClient = client or clients.client("ecs")
 
     def container_images(self, task_definition: str) -> list[tuple[str, str]]:
         """``(container name, image)`` for every container of ``task_definition`` (an ARN, or

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ecr_archiver import aws
+from ecr_archiver.adapters import clients
 from ecr_archiver.adapters.errors import aws_errors
 from ecr_archiver.archiving.inuse import ImageUse
 
@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 
 
 class LambdaInventory:
-    def __init__(self, client: LambdaClient | None = None, *, label: str = "lambda") -> None:
-        self._client: LambdaClient = client or aws.client("lambda")
+    def __init__(
+        self, client: LambdaClient | None = None, *, region: str | None = None, label: str = "lambda"
+    ) -> None:
+        self._client: LambdaClient = client or clients.client("lambda", region=region)
         self._label = label
 
     def image_uses(self) -> Iterator[ImageUse]:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ecr_archiver import aws
+from ecr_archiver.adapters import clients
 from ecr_archiver.adapters.errors import aws_errors
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class ObjectStore:
     def __init__(self, bucket: str, client: S3Client | None = None) -> None:
         self.bucket = bucket
-        self._client: S3Client = client or aws.client("s3")
+        self._client: S3Client = client or clients.client("s3")
 
     def put_text(self, key: str, text: str, *, content_type: str = "application/json") -> None:
         with aws_errors():

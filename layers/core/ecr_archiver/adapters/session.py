@@ -1,6 +1,7 @@
 """The operator's AWS session: clients on the standard credential chain, and SigV4-signed requests.
 
-Only the CLI uses it, on a laptop or in a pipeline; the Lambda functions use :mod:`ecr_archiver.aws`.
+Only the CLI uses it, on a laptop or in a pipeline; the Lambda functions use
+:mod:`ecr_archiver.adapters.clients`.
 The session is created on first use, so commands that fail on their flags never touch the SDK.
 """
 
@@ -18,10 +19,11 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 
-from ecr_archiver.aws import retry_config
+from ecr_archiver.adapters.clients import retry_config
 
 #: A person is waiting: fail within seconds when the endpoint is unreachable, and retry a little
-#: (the Lambda functions keep the longer adaptive retries of :func:`ecr_archiver.aws.retry_config`).
+#: (the Lambda functions keep the longer adaptive retries of
+#: :func:`ecr_archiver.adapters.clients.retry_config`).
 CLI_CONNECT_TIMEOUT_SECONDS = 2
 CLI_READ_TIMEOUT_SECONDS = 20
 CLI_MAX_ATTEMPTS = 3

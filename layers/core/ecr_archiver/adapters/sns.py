@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ecr_archiver import aws
+from ecr_archiver.adapters import clients
 from ecr_archiver.adapters.errors import aws_errors
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def _subject(text: str) -> str:
 class NoticeTopic:
     def __init__(self, topic_arn: str, client: SNSClient | None = None) -> None:
         self.topic_arn = topic_arn
-        self._client: SNSClient = client or aws.client("sns")
+        self._client: SNSClient = client or clients.client("sns")
 
     def publish(self, subject: str, message: Mapping[str, Any], *, event: str) -> str:
         """Publish ``message`` as JSON; ``event`` becomes the ``event`` message attribute (for filter

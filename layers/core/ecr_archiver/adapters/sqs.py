@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ecr_archiver import aws
+from ecr_archiver.adapters import clients
 from ecr_archiver.adapters.errors import aws_errors
 from ecr_archiver.errors import AwsServiceError
 
@@ -18,7 +18,7 @@ MAX_BATCH = 10
 class WorkQueue:
     def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
         self.queue_url = queue_url
-        self._client: SQSClient = client or aws.client("sqs")
+        self._client: SQSClient = client or clients.client("sqs")
 
     def send(self, body: str, *, delay_seconds: int = 0) -> None:
         with aws_errors():

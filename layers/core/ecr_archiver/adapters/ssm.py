@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from ecr_archiver import aws
+from ecr_archiver.adapters import clients
 from ecr_archiver.adapters.errors import aws_errors
 from ecr_archiver.errors import ConfigInvalid
 
@@ -32,7 +32,7 @@ class ConfigParameter:
         if self._provider is None:
             from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-            self._provider = SSMProvider(boto3_client=self._client or aws.client("ssm"))
+            self._provider = SSMProvider(boto3_client=self._client or clients.client("ssm"))
         return self._provider
 
     def text(self) -> str:
@@ -79,7 +79,7 @@ class ParameterStore:
     """Uncached reads of every parameter under a path."""
 
     def __init__(self, client: SSMClient | None = None) -> None:
-        self._client: SSMClient = client or aws.client("ssm")
+        self._client: SSMClient = client or clients.client("ssm")
 
     def get_parameters_by_path(self, path: str, *, recursive: bool = True) -> list[StoredParameter]:
         """Every parameter under ``path`` (all pages), sorted by name, read with ``WithDecryption=False``.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ecr_archiver import aws
+from ecr_archiver.adapters import clients
 from ecr_archiver.adapters.errors import aws_errors
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ SESSION_NAME = "ecr-archiver-inuse"
 
 class RoleSessions:
     def __init__(self, client: STSClient | None = None) -> None:
-        self._client: STSClient = client or aws.client("sts")
+        self._client: STSClient = client or clients.client("sts")
 
     def account_id(self) -> str:
         with aws_errors():
@@ -33,14 +33,14 @@ class RoleSessions:
             aws_session_token=creds["SessionToken"],
             region_name=region,
         )
-        return session.client(service, config=aws.retry_config())  # type: ignore[call-overload]
+        return session.client(service, config=clients.retry_config())  # type: ignore[call-overload]
 
 
 class CallerIdentity:
     """Who the credentials are: the first thing to know when nothing else answers."""
 
     def __init__(self, client: STSClient | None = None) -> None:
-        self._client: STSClient = client or aws.client("sts")
+        self._client: STSClient = client or clients.client("sts")
 
     def principal_arn(self) -> str:
         """The IAM principal behind the credentials, as the pull-time exclusion list names it: an

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ecr_archiver import aws
 from ecr_archiver.adapters.ecs import EcsInventory
 from ecr_archiver.adapters.lambda_ import LambdaInventory
 from ecr_archiver.adapters.sts import RoleSessions
 from ecr_archiver.archiving.config import ArchiveConfig
 from ecr_archiver.archiving.inuse import ImageUseSource
 
-#: ``(service name, region or None) -> boto3 client``; ``None`` means the adapters' default clients.
+#: ``(service name, region or None) -> boto3 client`` (tests); without one the adapters make their own.
 ClientFactory = Callable[[str, str | None], Any]
 
 
@@ -28,9 +27,8 @@ def in_use_sources(config: ArchiveConfig, *, clients: ClientFactory | None = Non
     """
 
     def client(service: str, region: str | None) -> Any:
-        if clients is not None:
-            return clients(service, region)
-        return aws.client(service, region=region) if region else None
+        # None: the adapter makes its own client (in ``region``, or the function's own)
+        return clients(service, region) if clients is not None else None
 
     in_use = config.protect.in_use
     regions: list[str | None] = list(dict.fromkeys(in_use.regions)) or [None]
@@ -38,9 +36,9 @@ def in_use_sources(config: ArchiveConfig, *, clients: ClientFactory | None = Non
     for region in regions:
         where = f"@{region}" if region else ""
         if in_use.ecs:
-            sources.append(EcsInventory(client("ecs", region), label=f"ecs{where}"))
+            sources.append(EcsInventory(client("ecs", region), region=region, label=f"ecs{where}"))
         if in_use.lambda_:
-            sources.append(LambdaInventory(client("lambda", region), label=f"lambda{where}"))
+            sources.append(LambdaInventory(client("lambda", region), region=region, label=f"lambda{where}"))
         if in_use.role_arns:
             sessions = RoleSessions(client("sts", None))
             for arn in in_use.role_arns:

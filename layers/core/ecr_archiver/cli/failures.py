@@ -49,7 +49,7 @@ def failure_for(exc: Exception) -> CliFailure | None:
         return CliFailure(f"{exc.code}: {exc.message}", _exit_code_for(exc))
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "input"
+        where = errors.dotted_path(first["loc"], "input")
         value = first.get("input")
         shown = f" {value!r}" if isinstance(value, str | int) else ""
         return CliFailure(f"invalid {where}{shown}: {first['msg']}", ExitCode.INVALID)
