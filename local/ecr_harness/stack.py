@@ -11,13 +11,14 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from ecr_archiver.archiving.config import DEFAULT_CONFIG_PARAMETER
 from ecr_emulator.emulator import DUMMY_CREDENTIALS, Emulator
 from ecr_harness.seed import Seeded
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm.literals import ParameterTypeType
 
-CONFIG_PARAMETER = "/ecr-archiver/config"
+CONFIG_PARAMETER = DEFAULT_CONFIG_PARAMETER
 EXCLUSIONS_PATH = "/ecr-archiver/pull-time-exclusions/"
 QUEUE_NAME = "ecr-archiver-work"
 BUCKET = "ecr-archiver-reports"
