@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from ecr_archiver.adapters.dynamodb import StateTable
-from ecr_archiver.archiving.limiter import AccountRate
+from ecr_archiver.archiving.limiter import DEFAULT_BURST_SECONDS, AccountRate
 
 KEY = "archive-rate#123456789012"
 
@@ -84,7 +84,8 @@ def test_workers_on_separate_threads_share_one_rate(table: StateTable) -> None:
         thread.join()
     times.sort()
     busiest = max(bisect_left(times, t + 1.0) - i for i, t in enumerate(times))
-    # Three workers together stay at the rate (an equal share each would be a third of it) ...
-    assert busiest <= rate * 1.05 + 3
+    # Three workers together stay at the rate (an equal share each would be a third of it): the
+    # idle schedule's first lease may catch up on its burst tolerance, nothing more ...
+    assert busiest <= rate * (1.0 + DEFAULT_BURST_SECONDS) + 3
     # ... and one schedule is not three shares: the whole rate is used, not a third of it
     assert len(times) >= rate * seconds * 0.6

@@ -55,11 +55,18 @@ class Worker:
     now: float = 0.0
     #: Seconds between a call's start and the next acquire (the pool refills instantly).
     gap: float = 0.0
+    #: The burst tolerance; 0 unless a test is about it, so the others see the bare schedule.
+    burst: float = 0.0
     calls: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.rate = AccountRate(
-            self.schedule, registry_id="123456789012", rate=RATE, clock=lambda: self.now, sleep=self._sleep
+            self.schedule,
+            registry_id="123456789012",
+            rate=RATE,
+            burst_seconds=self.burst,
+            clock=lambda: self.now,
+            sleep=self._sleep,
         )
 
     def _sleep(self, seconds: float) -> None:
@@ -228,3 +235,86 @@ def test_a_window_is_not_moved_when_someone_leased_after_it() -> None:
     worker.call()
     assert schedule.tat == pytest.approx(11.7)  # nobody's window was overwritten
     assert worker.rate._window.end == pytest.approx(10.7)  # what is left of its own
+
+
+# -- burst tolerance -----------------------------------------------------------------------------
+BURST = 0.25
+
+
+def within_the_burst_bound(times: list[float], burst: float) -> bool:
+    """Over any interval T: at most rate * (T + burst) calls, plus one per window edge."""
+    return all(busiest(times, t) <= RATE * (t + burst) + 2 for t in (0.1, 0.5, 1.0, 10.0))
+
+
+def test_an_idle_schedule_hands_out_at_most_the_burst_of_unused_time() -> None:
+    schedule = MemorySchedule()
+    schedule.tat = 100.0  # idle for 100 s
+    worker = Worker(schedule, now=200.0, burst=BURST)
+    worker.rate.reserve(100)
+    for _ in range(100):
+        worker.call()
+    saved = int(RATE * BURST) + 1  # the quarter second's points, and the one due now
+    assert worker.calls[:saved] == pytest.approx([200.0] * saved)
+    assert worker.calls[saved] == pytest.approx(200.01)  # then one every 1 / rate
+    assert within_the_burst_bound(worker.calls, BURST)
+
+
+def test_a_late_caller_catches_up_on_at_most_the_burst_and_drops_the_rest() -> None:
+    schedule = MemorySchedule()
+    worker = Worker(schedule, burst=BURST)
+    worker.rate.reserve(100)
+    worker.call()  # the window starts a quarter second back: this call is its first point
+    worker.now = 0.6  # stalled (a slow DescribeImages)
+    for _ in range(30):
+        worker.call()
+    assert worker.calls[1 : 1 + int(RATE * BURST)] == pytest.approx([0.6] * int(RATE * BURST))
+    assert worker.rate.stats.dropped_seconds == pytest.approx(0.6 - BURST - (-BURST + 0.01))
+    assert within_the_burst_bound(worker.calls, BURST)
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_workers_that_pause_between_repositories_keep_the_rate_within_the_burst(count: int) -> None:
+    """Each worker archives a repository of 100 images, then reads the next one's preview for
+    0.15 s: alone, a worker without the tolerance runs at 100 / 1.15 of the rate."""
+    schedule = MemorySchedule()
+    workers = [Worker(schedule, burst=BURST, now=0.003 * n) for n in range(count)]
+    done = {id(w): 0 for w in workers}
+    for w in workers:
+        w.rate.reserve(100)
+    until = 30.0
+    while True:
+        worker = min(workers, key=lambda w: w.now)
+        if worker.now >= until:
+            break
+        worker.call()
+        done[id(worker)] += 1
+        if done[id(worker)] % 100 == 0:
+            worker.rate.release()
+            worker.now += 0.15
+            worker.rate.reserve(100)
+    times = sorted(t for w in workers for t in w.calls if t < until)
+    assert within_the_burst_bound(times, BURST)
+    assert busiest(times, 10.0) <= RATE * 10 * 1.05
+    assert len(times) >= RATE * until * 0.97
+
+
+def last_call_of_ten_repositories(burst: float) -> float:
+    """One worker alone: ten repositories of 100 calls, 0.15 s between them (the next preview)."""
+    worker = Worker(MemorySchedule(), burst=burst)
+    for _ in range(10):
+        worker.rate.reserve(100)
+        for _ in range(100):
+            worker.call()
+        worker.rate.release()
+        worker.now += 0.15
+    return worker.calls[-1]
+
+
+def test_a_worker_alone_keeps_the_rate_across_its_pauses_only_with_the_tolerance() -> None:
+    assert last_call_of_ten_repositories(0.0) == pytest.approx(10 * 0.99 + 9 * 0.15)  # 88 % of the rate
+    assert last_call_of_ten_repositories(BURST) <= 9.99 + 0.15  # the pauses are caught up on
+
+
+def test_the_burst_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="burst_seconds"):
+        AccountRate(MemorySchedule(), registry_id="1", rate=1, burst_seconds=-0.1)

@@ -12,12 +12,21 @@ one UpdateItem, and gets a window that no other worker holds:
 
 - busy schedule (``tat`` in the future): ``ADD tat :d`` returns the new end; the window is
   ``[end - d, end)``;
-- idle schedule (``tat`` in the past): a conditional ``SET tat = :now + :d`` starts the window
-  now, so time nobody used is not handed out late, all at once.
+- idle schedule (``tat`` more than ``burst_seconds`` in the past): a conditional
+  ``SET tat = :start + :d`` starts the window at ``start = now - burst_seconds``.
+
+``burst_seconds`` is the generic cell rate algorithm's burst tolerance: schedule time nobody used
+stays usable for that long, so the calls a worker could not make while it read its next
+repository's preview are made when it comes back (ECR's own token bucket refilled meanwhile),
+and one worker on its own keeps the whole rate. Older unused time is dropped, never handed out
+late all at once. Every call is made no earlier than ``burst_seconds`` before its point on the
+schedule and points are ``1 / rate`` apart, so over any interval ``T`` the account makes at most
+``rate * (T + burst_seconds)`` calls, plus one per window edge: with the default quarter second,
+2.5 % over a 10-second window.
 
 Inside its window the worker spaces its calls ``1 / rate`` apart; a call that comes late takes
-the next free point and never squeezes two calls together, so the account's calls over any
-interval stay within ``rate * interval`` plus one call per window edge. Leases are sized by
+the next free point, so calls come closer than ``1 / rate`` only while catching up on the last
+``burst_seconds`` of its own window. Leases are sized by
 demand (the calls a page is about to make, at most ``lease_seconds`` of the schedule), so a
 lease costs one DynamoDB write per ~100 archive calls at the usual rates.
 
@@ -27,8 +36,9 @@ Failure modes:
   unused: the schedule moves on, nothing waits for it, and no other worker can overrun;
 - a worker that finishes early gives the rest of its window back if nobody leased after it
   (``move_end``: a conditional SET on ``tat == our end``);
-- a busy-guess lease that finds the schedule had gone idle (its window would start in the past)
-  moves its window to start now, with the same conditional SET, so it gets the whole window it
+- a busy-guess lease that finds the schedule had gone idle (its window would start more than
+  ``burst_seconds`` in the past) moves its window to start ``burst_seconds`` before now, with the
+  same conditional SET, so it gets the whole window it
   asked for instead of a stub, and no worker has to lease a remainder behind the others (which
   would make workers finish, and wait, in step);
 - a ``tat`` implausibly far ahead (a clock jump, a hand edit) is reset after ``max_wait``
@@ -49,6 +59,8 @@ from typing import Protocol
 from ecr_archiver.observability import logger
 
 KEY_PREFIX = "archive-rate"
+#: Unused schedule time still usable this long after its moment (the burst tolerance).
+DEFAULT_BURST_SECONDS = 0.25
 #: Calls this close to a window's end still fit (float dust from leases summed in DynamoDB).
 _EPSILON = 1e-6
 
@@ -108,6 +120,7 @@ class AccountRate:
         registry_id: str,
         rate: float,
         lease_seconds: float = 1.0,
+        burst_seconds: float = DEFAULT_BURST_SECONDS,
         max_wait: float = 60.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -116,6 +129,8 @@ class AccountRate:
             raise ValueError("rate must be positive")
         if lease_seconds <= 0:
             raise ValueError("lease_seconds must be positive")
+        if burst_seconds < 0:
+            raise ValueError("burst_seconds must be >= 0")
         self.key = f"{KEY_PREFIX}#{registry_id}"
         self.rate = rate
         self.interval = 1.0 / rate
@@ -124,6 +139,9 @@ class AccountRate:
         #: A call this late still takes its own point (sleep overshoot, a thread switch): the
         #: window's count holds, and only calls within this interval come closer than 1 / rate.
         self.late_tolerance = min(0.05, lease_seconds / 10)
+        self.burst_seconds = burst_seconds
+        #: Points of a window further back than this are dropped.
+        self._catch_up = max(self.late_tolerance, burst_seconds)
         self._schedule = schedule
         self._clock = clock
         self._sleep = sleep
@@ -143,9 +161,10 @@ class AccountRate:
         with self._lock:
             now = self._clock()
             at = self._window.next_at
-            if at < now - self.late_tolerance:
-                self.stats.dropped_seconds += min(now, self._window.end) - at
-                at = now  # the points missed are dropped, never bunched into a burst
+            if at < now - self._catch_up:
+                floor = now - self.burst_seconds
+                self.stats.dropped_seconds += min(floor, self._window.end) - at
+                at = floor  # older points are dropped: at most burst_seconds of calls at once
             if at + self.interval > self._window.end + _EPSILON:
                 self._lease(now)
                 at = self._window.next_at
@@ -175,12 +194,13 @@ class AccountRate:
     def _lease(self, now: float) -> None:
         seconds = self._lease_length()
         start, end = self._busy(seconds) if self._contended else self._idle(now, seconds)
-        if start < now - self.late_tolerance:
+        floor = now - self.burst_seconds
+        if start < floor - self.late_tolerance:
             # Busy guessed, but nobody held the schedule since ``start``: take the whole window
-            # from now on instead of what is left of it (if nobody leased after us meanwhile).
+            # from ``floor`` on instead of what is left of it (if nobody leased after us meanwhile).
             self.stats.schedule_calls += 1
-            if self._schedule.move_end(self.key, end=end, until=now + seconds):
-                start, end = now, now + seconds
+            if self._schedule.move_end(self.key, end=end, until=floor + seconds):
+                start, end = floor, floor + seconds
             elif end - now < self.interval - _EPSILON:
                 start, end = self._idle(now, seconds)
         if start - now > self.max_wait:
@@ -188,7 +208,7 @@ class AccountRate:
         self.stats.leases += 1
         # Waiting for the schedule means other workers hold it: lease with ADD first next time.
         self._contended = start > now + self.interval
-        self._window = _Window(next_at=max(start, now), end=end)
+        self._window = _Window(next_at=max(start, floor), end=end)
 
     def _busy(self, seconds: float) -> tuple[float, float]:
         self.stats.schedule_calls += 1
@@ -197,9 +217,10 @@ class AccountRate:
 
     def _idle(self, now: float, seconds: float) -> tuple[float, float]:
         self.stats.schedule_calls += 1
-        end = self._schedule.lease_idle(self.key, now=now, seconds=seconds, at_most=now)
+        start = now - self.burst_seconds
+        end = self._schedule.lease_idle(self.key, now=start, seconds=seconds, at_most=start)
         if end is not None:
-            return now, end
+            return start, end
         return self._busy(seconds)
 
     def _reset(self, now: float, seconds: float, start: float) -> tuple[float, float]:
