@@ -30,6 +30,9 @@ from benchmarks.inuse import run_inuse
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "benchmarks"
 WORK = HERE / ".work"
+#: The raw figures behind RESULTS.md and the plot, committed beside them so that a later run of
+#: some rows (``--rate-only``) or a re-render (``--report-only``) starts from the published set.
+DATA = HERE / "results.json"
 #: Hand-written before/after and caveats, appended to RESULTS.md.
 NOTES = HERE / "NOTES.md"
 TARGETS = {
@@ -233,12 +236,12 @@ def _rate_section(rows: list[dict[str, Any]], args: dict[str, Any]) -> list[str]
         "Columns: *archive span* runs from the first UpdateImageStorageClass the emulator received "
         "to the last (its per-second call log); *efficiency* = (candidates - 1) / TPS over that span, "
         "so worker start-up and the planner are not in it (the wall time with start-up is in "
-        "`.work/results.json`). *Busiest 10 s / cap*: the most archive calls in any sliding 10-second "
+        "`benchmarks/results.json`). *Busiest 10 s / cap*: the most archive calls in any sliding 10-second "
         "window, over 10 x the cap. *Design calls / image*: every call the rate design makes per "
         "archived image, archive calls (throttled retries included) plus the schedule's DynamoDB "
         "writes. The once-per-delivery records (Powertools Idempotency: one PutItem and one "
         "UpdateItem per work message) are reliability, not rate, and are counted in "
-        "`.work/results.json` (`rate.dynamodb_calls`). *ECR calls / image* is the worker's ECR "
+        "`benchmarks/results.json` (`rate.dynamodb_calls`). *ECR calls / image* is the worker's ECR "
         "calls per archived image, as in the throughput table.",
         "",
     ]
@@ -381,7 +384,8 @@ def write_results(data: dict[str, Any], path: Path) -> None:
     lines += [
         "",
         "*+ first ECR client*: what the first invocation adds before its first call, in the same "
-        'fresh interpreter after `import app`: `ecr_archiver.aws.client("ecr")` (boto3 import, Tracer '
+        "fresh interpreter after `import app`: "
+        '`ecr_archiver.adapters.clients.client("ecr")` (botocore import, Tracer '
         "patching the SDK, client creation). The handlers load boto3 lazily, so this cost moved from "
         "the import to the first invocation; it is shown so the import figure is not read as the "
         "whole cold start. The Lambda runtime's own start is not included.",
@@ -517,22 +521,22 @@ def main(argv: list[str] | None = None) -> int:
         "--rate-shapes",
         default="",
         help="with --rate-only: run only these shapes (comma list of uniform, skewed, single) and keep "
-        "the other rows already in benchmarks/.work/results.json",
+        "the other rows already in benchmarks/results.json",
     )
     parser.add_argument("--skip-coldstart", action="store_true")
     parser.add_argument(
         "--report-only",
         action="store_true",
-        help="re-render RESULTS.md and the plot from benchmarks/.work/results.json (no runs)",
+        help="re-render RESULTS.md and the plot from benchmarks/results.json (no runs)",
     )
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
     if args.report_only:
-        saved: dict[str, Any] = json.loads((WORK / "results.json").read_text())
+        saved: dict[str, Any] = json.loads(DATA.read_text())
         saved["notes"] = [NOTES.read_text()] if NOTES.is_file() else []
         plot(saved["archive"], args.out.parent / "throughput.png", saved.get("rate", []))
         write_results(saved, args.out)
-        print(f"re-rendered {args.out} from {WORK / 'results.json'}")
+        print(f"re-rendered {args.out} from {DATA}")
         return 0
     started = time.perf_counter()
     at_start = machine()
@@ -585,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     data["load_end"] = machine()["load"]
     data["targets"] = evaluate(data) if cold else []
     data["notes"] = [NOTES.read_text()] if NOTES.is_file() else []
-    (WORK / "results.json").write_text(json.dumps(data, indent=2, default=str))
+    DATA.write_text(json.dumps(data, indent=2, default=str))
     plot(results, args.out.parent / "throughput.png", rate_rows)
     write_results(data, args.out)
     for name, figure, met in data["targets"]:
@@ -596,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def rerender_with_rate_rows(args: argparse.Namespace, rate_rows: list[dict[str, Any]]) -> int:
     """Put freshly run rate rows into the last full results (same label: replaced) and re-render."""
-    data = json.loads((WORK / "results.json").read_text())
+    data = json.loads(DATA.read_text())
     fresh = {r["scenario"]["label"] for r in rate_rows}
     kept = [r for r in data.get("rate", []) if r["scenario"]["label"] not in fresh]
     order = [s.label for s in rate_scenarios(argparse.Namespace(**{**vars(args), "full": True}))]
@@ -608,7 +612,7 @@ def rerender_with_rate_rows(args: argparse.Namespace, rate_rows: list[dict[str, 
     data["args"].update({k: v for k, v in vars(args).items() if k.startswith("rate_")})
     data["targets"] = evaluate(data) if data["coldstart"] else []
     data["notes"] = [NOTES.read_text()] if NOTES.is_file() else []
-    (WORK / "results.json").write_text(json.dumps(data, indent=2, default=str))
+    DATA.write_text(json.dumps(data, indent=2, default=str))
     plot(data["archive"], args.out.parent / "throughput.png", rows)
     write_results(data, args.out)
     print(f"re-rendered {args.out} with {len(rate_rows)} new rate row(s)")
