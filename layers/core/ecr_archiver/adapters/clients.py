@@ -43,15 +43,30 @@ _create_lock = threading.Lock()
 
 
 @cache
+def _data_loader() -> Any:
+    """One botocore data loader for every client of the process.
+
+    The loader parses and caches the service models, ``endpoints.json`` and the partitions: shared,
+    each file is read once per process, not once per client (a function that makes ECR, S3, SQS
+    and DynamoDB clients would otherwise parse them four times). The data is read-only.
+    """
+    from botocore.loaders import create_loader
+
+    return create_loader(os.environ.get("AWS_DATA_PATH"))
+
+
+@cache
 def _cached_client(service: str, region: str | None, profile: str | None, endpoint_url: str | None) -> Any:
     # botocore, not boto3: the product uses clients only, and boto3's import pulls in s3transfer
     # and the resource factory (~50 ms of a cold start) for nothing. botocore reads the same
-    # credentials, region, profile and AWS_ENDPOINT_URL configuration boto3 does.
+    # credentials, region, profile and AWS_ENDPOINT_URL configuration boto3 does. A session per
+    # client keeps credentials and configuration as the environment has them when it is made.
     import botocore.session
 
     patch_sdk()
     with _create_lock:  # botocore sessions are not safe to create clients from in parallel
         session = botocore.session.Session(profile=profile)
+        session.register_component("data_loader", _data_loader())
         return session.create_client(
             service, region_name=region, config=retry_config(), endpoint_url=endpoint_url
         )
