@@ -14,6 +14,7 @@ from typing import Any
 from ecr_archiver import errors
 from ecr_archiver.adapters.memory import MemoryStore
 from ecr_archiver.archiving.inuse import ImageUse
+from ecr_archiver.archiving.models import ProtectedSet, WorkMessage
 from ecr_archiver.archiving.worker import WorkerLimits
 from ecr_archiver.lifecycle.policy import canonical_policy_text, parse_lifecycle_policy, policy_hash
 from ecr_archiver.models import ImageDetail, ImageRef, ImageStatus
@@ -34,6 +35,24 @@ POLICY = {
 }
 POLICY_TEXT = canonical_policy_text(parse_lifecycle_policy(POLICY))
 POLICY_HASH = policy_hash(POLICY_TEXT)
+
+
+def work_message(repository: str, **overrides: Any) -> WorkMessage:
+    """A real run's work message for ``repository`` under :data:`POLICY` (5,000 images at most)."""
+    values: dict[str, Any] = {
+        "run_id": "run-1",
+        "repository": repository,
+        "policy_text": POLICY_TEXT,
+        "policy_hash": POLICY_HASH,
+        "dry_run": False,
+        "max_images": 5000,
+        "tag_patterns": ["prod-*"],
+        "protected": ProtectedSet(),
+    }
+    values.update(overrides)
+    return WorkMessage(**values)
+
+
 OTHER_POLICY_TEXT = POLICY_TEXT.replace('"countNumber":90', '"countNumber":30')
 
 

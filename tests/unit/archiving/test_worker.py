@@ -14,7 +14,6 @@ from ecr_archiver.archiving.worker import archive_candidates
 from ecr_archiver.models import ImageStatus
 from tests.unit.archiving.fakes import (
     OTHER_POLICY_TEXT,
-    POLICY_HASH,
     POLICY_TEXT,
     Budget,
     FakeImage,
@@ -25,24 +24,14 @@ from tests.unit.archiving.fakes import (
     NoWaitBucket,
     digest,
     limits,
+    work_message,
 )
 
 REPO = "team-a/api"
 
 
 def message(**overrides: Any) -> WorkMessage:
-    values: dict[str, Any] = {
-        "run_id": "run-1",
-        "repository": REPO,
-        "policy_text": POLICY_TEXT,
-        "policy_hash": POLICY_HASH,
-        "dry_run": False,
-        "max_images": 5000,
-        "tag_patterns": ["latest", "prod-*"],
-        "protected": ProtectedSet(),
-    }
-    values.update(overrides)
-    return WorkMessage(**values)
+    return work_message(REPO, **{"tag_patterns": ["latest", "prod-*"], **overrides})
 
 
 class Harness:

@@ -35,8 +35,6 @@ from ecr_archiver.archiving.stages.redelivery import DeliveryLedger
 from ecr_archiver.errors import AwsServiceError, EcrArchiverError, InvalidParameter
 from ecr_archiver.models import ImageStatus
 from tests.unit.archiving.fakes import (
-    POLICY_HASH,
-    POLICY_TEXT,
     Budget,
     FakeImage,
     FakeQueue,
@@ -44,6 +42,7 @@ from tests.unit.archiving.fakes import (
     FakeStore,
     NoWaitBucket,
     digest,
+    work_message,
 )
 
 REPO = "team-a/api"
@@ -51,18 +50,7 @@ NO_INDEXES = IndexRule(IndexMap(mode=ManifestReads.CONSERVATIVE), gone=())
 
 
 def message(**overrides: Any) -> WorkMessage:
-    values: dict[str, Any] = {
-        "run_id": "run-1",
-        "repository": REPO,
-        "policy_text": POLICY_TEXT,
-        "policy_hash": POLICY_HASH,
-        "dry_run": False,
-        "max_images": 5000,
-        "tag_patterns": ["prod-*"],
-        "protected": ProtectedSet(),
-    }
-    values.update(overrides)
-    return WorkMessage(**values)
+    return work_message(REPO, **overrides)
 
 
 class Stages:
